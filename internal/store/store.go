@@ -1,0 +1,323 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"syscall"
+	"time"
+
+	"go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// FileName is the name of the state file in the state directory.
+const FileName = "orgctl.db"
+
+// SchemaVersion is the version of the data layout this package writes. Files
+// with a newer version are refused.
+const SchemaVersion = 1
+
+// DefaultLockTimeout is how long an operation waits for another process to
+// release the state file.
+const DefaultLockTimeout = 10 * time.Second
+
+// Errors that callers may test for with errors.Is.
+var (
+	// ErrNotFound means that no code is stored for the domain.
+	ErrNotFound = errors.New("no code stored")
+	// ErrExists means that an active code is already stored for the domain.
+	ErrExists = errors.New("an active code is already stored")
+	// ErrLocked means that another process held the state file for longer
+	// than the lock timeout.
+	ErrLocked = errors.New("state is locked by another orgctl process")
+	// ErrCorrupt means that the state file is damaged or is not orgctl's.
+	ErrCorrupt = errors.New("state file is damaged or not an orgctl state file")
+	// ErrSchema means that the state file was written by a newer orgctl.
+	ErrSchema = errors.New("state file is from a newer orgctl")
+)
+
+// Bucket and key names.
+const (
+	bucketMeta   = "meta"
+	bucketCodes  = "codes"
+	bucketChecks = "checks"
+	keySchema    = "schema"
+)
+
+// Store is the state in one state directory. Its methods may be called from
+// several goroutines, and several Store values, in one or several processes,
+// may share a directory.
+type Store struct {
+	path    string
+	timeout time.Duration
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithLockTimeout sets how long each operation waits for the file lock held
+// by another process or Store (default DefaultLockTimeout). Zero means wait
+// indefinitely; a negative duration means try once.
+func WithLockTimeout(d time.Duration) Option {
+	return func(s *Store) { s.timeout = d }
+}
+
+// Open returns the Store in dir. It creates dir (mode 0700) and the state
+// file (mode 0600) if they do not exist, and checks that the file is a
+// readable orgctl state file of a schema version it understands.
+func Open(dir string, opts ...Option) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("opening state: no state directory given")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating state directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening state directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("opening state directory %s: not a directory", dir)
+	}
+	s := &Store{path: filepath.Join(dir, FileName), timeout: DefaultLockTimeout}
+	for _, o := range opts {
+		o(s)
+	}
+	if fi, err := os.Stat(s.path); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("opening state file %s: not a regular file", s.path)
+	} else if err == nil && fi.Size() > 0 {
+		// Validate with a read-only pass first: nothing is written to a file
+		// that turns out to be damaged.
+		var ready bool
+		err := s.run(false, func(tx *bbolt.Tx) error {
+			ok, err := s.schema(tx)
+			if err != nil {
+				return err
+			}
+			ready = ok
+			return s.scan(tx)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if ready {
+			return s, nil
+		}
+	}
+	if err := s.update(func(*bbolt.Tx) error { return nil }); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Path returns the path of the state file.
+func (s *Store) Path() string { return s.path }
+
+// view runs fn in a read-only transaction on a read-only, shared-locked file,
+// after checking the schema version. The buckets are missing from a file that
+// was never written to.
+func (s *Store) view(fn func(*bbolt.Tx) error) error {
+	return s.run(false, func(tx *bbolt.Tx) error {
+		if _, err := s.schema(tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
+// update runs fn in a read-write transaction, after making sure that the file
+// is initialized with the current schema.
+func (s *Store) update(fn func(*bbolt.Tx) error) error {
+	return s.run(true, func(tx *bbolt.Tx) error {
+		ok, err := s.schema(tx)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if err := s.initialize(tx); err != nil {
+				return err
+			}
+		}
+		return fn(tx)
+	})
+}
+
+// run opens the file, runs fn in one transaction and closes the file. It
+// turns bbolt's panics on damaged files, and memory faults on truncated ones,
+// into errors wrapping ErrCorrupt.
+func (s *Store) run(write bool, fn func(*bbolt.Tx) error) error {
+	// A page beyond the end of a truncated file faults (SIGBUS) when read
+	// through the memory map; make that a panic we can recover from.
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+
+	var file *os.File // the file bbolt opened, to unlock it after a panic
+	opts := &bbolt.Options{
+		Timeout:  s.timeout,
+		ReadOnly: !write,
+		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			f, err := os.OpenFile(name, flag, perm)
+			file = f
+			return f, err
+		},
+	}
+	var db *bbolt.DB
+	err := protect(func() error {
+		var err error
+		db, err = bbolt.Open(s.path, 0o600, opts)
+		return err
+	})
+	var p panicked
+	if errors.As(err, &p) {
+		abandon(file)
+		return s.corrupt(err)
+	}
+	if err != nil {
+		return s.openError(err)
+	}
+	err = protect(func() error {
+		check := func(tx *bbolt.Tx) error {
+			if err := s.checkSize(tx); err != nil {
+				return err
+			}
+			return fn(tx)
+		}
+		if write {
+			return db.Update(check)
+		}
+		return db.View(check)
+	})
+	if errors.As(err, &p) {
+		// bbolt's locks may be held: do not call db.Close.
+		abandon(file)
+		return s.corrupt(err)
+	}
+	if cerr := db.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("closing state file %s: %w", s.path, cerr)
+	}
+	return err
+}
+
+// panicked is a panic in bbolt, which it raises on some damaged files.
+type panicked struct{ v any }
+
+func (p panicked) Error() string { return fmt.Sprintf("bbolt: %v", p.v) }
+
+// protect calls fn and returns its error, or the panic in it as a panicked.
+func protect(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = panicked{r}
+		}
+	}()
+	return fn()
+}
+
+// abandon releases the lock on, and closes, a file bbolt left open when it
+// panicked. The memory map is leaked.
+func abandon(f *os.File) {
+	if f == nil {
+		return
+	}
+	unlock(f)
+	_ = f.Close()
+}
+
+// openError explains an error from bbolt.Open.
+func (s *Store) openError(err error) error {
+	var pathErr *fs.PathError
+	var errno syscall.Errno
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return fmt.Errorf("%w (%s): gave up after %s", ErrLocked, s.path, s.timeout)
+	case errors.As(err, &pathErr): // names the file
+		return fmt.Errorf("opening state file: %w", err)
+	case errors.As(err, &errno):
+		return fmt.Errorf("opening state file %s: %w", s.path, err)
+	default:
+		// bbolt's errors for files that are not databases: ErrInvalid,
+		// ErrVersionMismatch, ErrChecksum, "file size too small".
+		return s.corrupt(err)
+	}
+}
+
+func (s *Store) corrupt(cause error) error {
+	return fmt.Errorf("%w: %s: %w (move it aside to start with an empty state)", ErrCorrupt, s.path, cause)
+}
+
+// checkSize refuses a file shorter than its meta page says, which bbolt
+// would read past the end of.
+func (s *Store) checkSize(tx *bbolt.Tx) error {
+	fi, err := os.Stat(s.path)
+	if err != nil {
+		return fmt.Errorf("reading state file: %w", err)
+	}
+	if fi.Size() < tx.Size() {
+		return s.corrupt(fmt.Errorf("file is %d bytes long, shorter than the %d bytes its header gives (truncated?)", fi.Size(), tx.Size()))
+	}
+	return nil
+}
+
+// schema reports whether the file holds orgctl state of a version this code
+// understands (true), or is a new, empty database (false).
+func (s *Store) schema(tx *bbolt.Tx) (bool, error) {
+	meta := tx.Bucket([]byte(bucketMeta))
+	if meta == nil {
+		if first, _ := tx.Cursor().First(); first != nil {
+			return false, s.corrupt(errors.New("no meta bucket: not an orgctl state file"))
+		}
+		return false, nil
+	}
+	raw := meta.Get([]byte(keySchema))
+	v, err := strconv.Atoi(string(raw))
+	if err != nil || v < 1 {
+		return false, s.corrupt(fmt.Errorf("bad schema version %q", raw))
+	}
+	if v > SchemaVersion {
+		return false, fmt.Errorf("%w: %s has schema version %d, this orgctl understands up to %d; upgrade orgctl",
+			ErrSchema, s.path, v, SchemaVersion)
+	}
+	return true, nil
+}
+
+func (s *Store) initialize(tx *bbolt.Tx) error {
+	meta, err := tx.CreateBucketIfNotExists([]byte(bucketMeta))
+	if err != nil {
+		return fmt.Errorf("initializing state file %s: %w", s.path, err)
+	}
+	if err := meta.Put([]byte(keySchema), []byte(strconv.Itoa(SchemaVersion))); err != nil {
+		return fmt.Errorf("initializing state file %s: %w", s.path, err)
+	}
+	for _, name := range []string{bucketCodes, bucketChecks} {
+		if _, err := tx.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return fmt.Errorf("initializing state file %s: %w", s.path, err)
+		}
+	}
+	return nil
+}
+
+// scan reads every record, so that damage shows up when the Store is opened
+// rather than in the middle of a later command.
+func (s *Store) scan(tx *bbolt.Tx) error {
+	for _, name := range []string{bucketCodes, bucketChecks} {
+		b := tx.Bucket([]byte(name))
+		if b == nil {
+			continue
+		}
+		err := b.ForEach(func(k, v []byte) error {
+			if !json.Valid(v) {
+				return s.corrupt(fmt.Errorf("record %q in %s is not valid JSON", k, name))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
