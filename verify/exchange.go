@@ -1,0 +1,171 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// Exchanger sends one DNS message to addr over network ("udp" or "tcp") and
+// returns the reply. The default sends it over the network with
+// miekg/dns; tests substitute one that redirects addresses to in-process
+// servers.
+type Exchanger interface {
+	Exchange(ctx context.Context, m *dns.Msg, network, addr string) (*dns.Msg, time.Duration, error)
+}
+
+// netExchanger is the default Exchanger.
+type netExchanger struct {
+	timeout time.Duration
+	udpSize uint16
+}
+
+func (e netExchanger) Exchange(ctx context.Context, m *dns.Msg, network, addr string) (*dns.Msg, time.Duration, error) {
+	c := &dns.Client{Net: network, Timeout: e.timeout, UDPSize: e.udpSize}
+	return c.ExchangeContext(ctx, m, addr)
+}
+
+// Defaults of a Checker (DESIGN.md §7).
+const (
+	DefaultTimeout = 2 * time.Second
+	DefaultTries   = 3
+	DefaultUDPSize = 1232
+	DefaultNSPort  = 53
+	MaxCNAMEHops   = 16
+)
+
+func (c *Checker) timeout() time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout
+	}
+	return DefaultTimeout
+}
+
+func (c *Checker) tries() int {
+	if c.Tries > 0 {
+		return c.Tries
+	}
+	return DefaultTries
+}
+
+func (c *Checker) udpSize() uint16 {
+	if c.UDPSize > 0 {
+		return c.UDPSize
+	}
+	return DefaultUDPSize
+}
+
+func (c *Checker) exchanger() Exchanger {
+	if c.Exchanger != nil {
+		return c.Exchanger
+	}
+	return netExchanger{timeout: c.timeout(), udpSize: c.udpSize()}
+}
+
+func (c *Checker) tracef(format string, args ...any) {
+	if c.Trace != nil {
+		c.Trace(format, args...)
+	}
+}
+
+// reply is one server's answer to one question, after retries and the TCP
+// fallback.
+type reply struct {
+	msg       *dns.Msg
+	transport string
+	truncated bool // the UDP reply had TC=1
+	rtt       time.Duration
+	err       error // no reply at all
+	tcpErr    error // TC=1 over UDP and TCP failed
+}
+
+// query asks addr one question, retrying timeouts and network errors,
+// with EDNS0 and a TCP retry when the UDP answer is truncated.
+func (c *Checker) query(ctx context.Context, addr, name string, qtype uint16, rd, cd bool) reply {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), qtype)
+	m.RecursionDesired = rd
+	m.CheckingDisabled = cd
+	m.SetEdns0(c.udpSize(), false)
+
+	r := c.exchange(ctx, m, "udp", addr)
+	if r.err != nil || !r.msg.Truncated {
+		return r
+	}
+	c.tracef("%s: %s %s truncated over UDP, retrying over TCP", addr, name, dns.TypeToString[qtype])
+	t := c.exchange(ctx, m, "tcp", addr)
+	if t.err != nil {
+		r.tcpErr = t.err
+		r.truncated = true
+		return r
+	}
+	t.truncated = true
+	return t
+}
+
+func (c *Checker) exchange(ctx context.Context, m *dns.Msg, network, addr string) reply {
+	var last error
+	for try := 0; try < c.tries(); try++ {
+		if err := ctx.Err(); err != nil {
+			return reply{err: err}
+		}
+		m.Id = dns.Id()
+		ectx, cancel := context.WithTimeout(ctx, c.timeout())
+		start := time.Now()
+		resp, rtt, err := c.exchanger().Exchange(ectx, m, network, addr)
+		cancel()
+		if rtt == 0 {
+			rtt = time.Since(start)
+		}
+		if err == nil && resp != nil {
+			c.tracef("%s %s: %s %s → %s (%d answers, %s)", network, addr, m.Question[0].Name,
+				dns.TypeToString[m.Question[0].Qtype], dns.RcodeToString[resp.Rcode], len(resp.Answer), rtt.Round(time.Millisecond))
+			return reply{msg: resp, transport: network, rtt: rtt}
+		}
+		if err == nil {
+			err = errors.New("empty reply")
+		}
+		last = err
+		c.tracef("%s %s: %s %s: try %d: %v", network, addr, m.Question[0].Name, dns.TypeToString[m.Question[0].Qtype], try+1, err)
+		if !retryable(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	return reply{err: describe(last, network)}
+}
+
+// retryable reports whether an exchange error may go away on another try:
+// timeouts and network errors, not malformed answers.
+func retryable(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, net.ErrClosed) || isConnErr(err)
+}
+
+func isConnErr(err error) bool {
+	var oe *net.OpError
+	return errors.As(err, &oe)
+}
+
+// describe turns an exchange error into words for findings.
+func describe(err error, network string) error {
+	if err == nil {
+		return nil
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Errorf("no answer over %s (timeout)", network)
+	}
+	if errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", network, err)
+}

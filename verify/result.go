@@ -1,0 +1,152 @@
+package verify
+
+import (
+	"fmt"
+	"time"
+)
+
+// Status is the verdict of one check. Its values are a stable contract
+// (DESIGN.md §2): scripts compare them as strings.
+type Status string
+
+// The statuses, from best to worst for scripts that only need a yes or no;
+// only StatusVerified means the code is served.
+const (
+	StatusVerified    Status = "verified"
+	StatusPropagating Status = "propagating"
+	StatusPartial     Status = "partial"
+	StatusMismatch    Status = "mismatch"
+	StatusNotFound    Status = "not_found"
+	StatusError       Status = "error"
+)
+
+// rank orders statuses so that the worst of several names decides a domain.
+func (s Status) rank() int {
+	switch s {
+	case StatusVerified:
+		return 0
+	case StatusPropagating:
+		return 1
+	case StatusPartial:
+		return 2
+	case StatusMismatch:
+		return 3
+	case StatusNotFound:
+		return 4
+	default:
+		return 5
+	}
+}
+
+// Severity says how much a finding matters.
+type Severity string
+
+// The severities. A finding of SeverityError explains why a status is not
+// verified.
+const (
+	SeverityInfo    Severity = "info"
+	SeverityWarning Severity = "warning"
+	SeverityError   Severity = "error"
+)
+
+// Finding is one observation with its explanation and fix. Code is a stable
+// identifier from the findings catalogue (DESIGN.md §6).
+type Finding struct {
+	Code     string   `json:"code"`
+	Severity Severity `json:"severity"`
+	Message  string   `json:"message"`
+	Fix      string   `json:"fix,omitempty"`
+	Server   string   `json:"server,omitempty"`
+	Name     string   `json:"name,omitempty"`
+}
+
+// Server is what one server answered for one name.
+type Server struct {
+	Server    string   `json:"server"`         // address:port asked
+	Host      string   `json:"host,omitempty"` // NS host name, for authoritative servers found by discovery
+	Role      string   `json:"role"`           // "authoritative" or "resolver"
+	Name      string   `json:"name"`           // the name asked, fully qualified
+	Rcode     string   `json:"rcode,omitempty"`
+	AA        bool     `json:"aa,omitempty"`
+	Transport string   `json:"transport,omitempty"` // "udp" or "tcp": the one that gave the answer
+	Truncated bool     `json:"truncated,omitempty"` // the UDP answer had TC=1
+	CNAMEs    []string `json:"cnames,omitempty"`    // the alias chain in the answer
+	Found     []string `json:"found"`               // TXT values at the name, character-strings joined
+	Match     bool     `json:"match"`
+	TTL       uint32   `json:"ttl,omitempty"`    // TTL of the TXT RRset, or the negative TTL (RFC 2308)
+	Serial    uint32   `json:"serial,omitempty"` // zone SOA serial, when asked
+	RTTMillis int64    `json:"rtt_ms"`           // round-trip time of the answering exchange
+	Error     string   `json:"error,omitempty"`  // why there is no answer
+	strings   [][]string
+	negative  bool
+}
+
+// Roles of a Server.
+const (
+	RoleAuthoritative = "authoritative"
+	RoleResolver      = "resolver"
+)
+
+// Result is the outcome of checking one domain with one method.
+type Result struct {
+	Domain     string    `json:"domain"`
+	Method     string    `json:"method"`
+	Status     Status    `json:"status"`
+	Verified   bool      `json:"verified"`
+	Expected   string    `json:"expected"`
+	Name       string    `json:"name"`
+	Zone       string    `json:"zone,omitempty"`
+	CheckedAt  time.Time `json:"checked_at"`
+	DurationMS int64     `json:"duration_ms"`
+	// TimeLeftSeconds is, for StatusPropagating, how long resolvers may keep
+	// serving old data (record TTL or negative TTL).
+	TimeLeftSeconds int64     `json:"time_left_s,omitempty"`
+	Servers         []Server  `json:"servers"`
+	Findings        []Finding `json:"findings"`
+	// Subdomains holds the results for the subdomains checked with the
+	// domain; Status is then the worst of all names.
+	Subdomains []*Result `json:"subdomains,omitempty"`
+}
+
+func (r *Result) add(f Finding) {
+	if f.Name == "" {
+		f.Name = r.Name
+	}
+	for _, g := range r.Findings {
+		if g == f {
+			return
+		}
+	}
+	r.Findings = append(r.Findings, f)
+}
+
+func (r *Result) addf(code string, sev Severity, fix string, format string, args ...any) {
+	r.add(Finding{Code: code, Severity: sev, Message: fmt.Sprintf(format, args...), Fix: fix})
+}
+
+func (r *Result) setStatus(s Status) {
+	r.Status = s
+	r.Verified = s == StatusVerified
+}
+
+// merge folds a subdomain's result into the domain's overall status.
+func (r *Result) merge(sub *Result) {
+	r.Subdomains = append(r.Subdomains, sub)
+	if sub.Status.rank() > r.Status.rank() {
+		r.setStatus(sub.Status)
+	}
+	if sub.TimeLeftSeconds > r.TimeLeftSeconds {
+		r.TimeLeftSeconds = sub.TimeLeftSeconds
+	}
+}
+
+// Worst returns the worst status of the results, StatusVerified for none.
+func Worst(rs ...*Result) Status {
+	w := StatusVerified
+	for _, r := range rs {
+		if r != nil && r.Status.rank() > w.rank() {
+			w = r.Status
+		}
+	}
+	return w
+}
