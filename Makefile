@@ -1,0 +1,54 @@
+# orgctl — build, demo and test. `make demo` and `make test` are the two
+# commands of the README; .ci/run calls `make test`.
+
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+BIN     := bin/orgctl
+
+.PHONY: all build deps demo test unit lint fmt vet staticcheck bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/orgctl
+
+## deps: install the Debian packages the integration tests need (BIND, Unbound, nginx).
+deps:
+	scripts/deps.sh
+
+## demo: an offline walk-through against the sandbox servers on 127.0.0.1.
+demo: build
+	scripts/demo.sh $(BIN)
+
+## test: everything — lint, unit, end-to-end and integration tests against BIND and Unbound.
+test: deps lint
+	$(GO) test -race -count=1 ./...
+
+## unit: the tests without installing anything (integration tests skip when servers are missing).
+unit:
+	$(GO) test -count=1 ./...
+
+lint: fmt vet staticcheck
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) tool staticcheck ./...
+
+## bench: benchmarks of the library and of whole runs against local servers.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: run each fuzz target briefly.
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./codegen/
+	$(GO) test -run '^$$' -fuzz FuzzNormalize -fuzztime 20s ./internal/domain/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+const exitCodesHelp = `orgctl's exit status tells scripts what happened:
+
+  0    success: every requested domain verified / the command did what was asked
+  1    could not complete: network failure, timeout, SERVFAIL, internal error
+       (indeterminate: retry later)
+  2    usage or configuration error: bad flag, bad domain, bad config file,
+       missing code
+  3    checked, and at least one domain is not verified (not_found, mismatch,
+       propagating or partial)
+  4    authentication or authorization failed (SCIM 401/403, missing token)
+  5    a safety stop: deletion threshold exceeded, or the sync job is quarantined
+  130  interrupted (SIGINT or SIGTERM)
+
+When several domains are checked and some could not be checked (status
+"error") while others are not verified, the exit status is 1: retrying may
+change the answer.
+
+  orgctl verify dns main.com -q && deploy`
+
+const environmentHelp = `Every flag can also be set with an environment variable ORGCTL_<FLAG>: the flag
+name in upper case with dashes turned into underscores, and in the config file
+($XDG_CONFIG_HOME/orgctl/config.yaml, or --config FILE, or ORGCTL_CONFIG) under
+the flag name with underscores. Precedence: flag > environment > file > default.
+'orgctl config show' prints every setting and where it came from.
+
+  ORGCTL_OUTPUT        -o, --output: text, json or jsonl
+  ORGCTL_QUIET         -q, --quiet
+  ORGCTL_VERBOSE       -v, --verbose
+  ORGCTL_NO_COLOR      --no-color
+  ORGCTL_CONFIG        --config FILE
+  ORGCTL_TIMEOUT       --timeout DURATION (e.g. 30s, 5m)
+  ORGCTL_STATE_DIR     --state-dir DIR (default $XDG_STATE_HOME/orgctl,
+                       or ~/.local/state/orgctl)
+  ORGCTL_RESOLVER      --resolver HOST:PORT, comma-separated for several
+  ORGCTL_NAMESERVER    --nameserver HOST:PORT, comma-separated for several
+  ORGCTL_NS_PORT       --ns-port N
+  ORGCTL_CONNECT_TO    --connect-to HOST:PORT:ADDR:PORT, comma-separated
+  ORGCTL_CODE          --code of the verify commands
+
+Other variables:
+
+  NO_COLOR             any value turns colour off (https://no-color.org)
+  XDG_CONFIG_HOME      where the config file is looked for
+  XDG_STATE_HOME       where state is kept
+
+Example config file:
+
+  output: text
+  resolver: [127.0.0.1:53]
+  timeout: 2m`
+
+// addHelpTopics adds `orgctl help exit-codes` and `orgctl help
+// environment`: commands with no Run are listed as help topics.
+func addHelpTopics(root *cobra.Command) {
+	root.AddCommand(
+		&cobra.Command{Use: "exit-codes", Short: "What orgctl's exit status means", Long: exitCodesHelp},
+		&cobra.Command{Use: "environment", Short: "Environment variables and the config file", Long: environmentHelp},
+	)
+}

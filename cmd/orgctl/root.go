@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+
+	"github.com/orgctl/orgctl/config"
+)
+
+// globalOptions are the flags every command has (DESIGN.md §2).
+type globalOptions struct {
+	Output      string
+	Quiet       bool
+	Verbose     bool
+	NoColor     bool
+	ConfigFile  string
+	Timeout     time.Duration
+	StateDir    string
+	Resolvers   []string
+	Nameservers []string
+	NSPort      int
+	ConnectTo   []string
+}
+
+// factory is what commands get: streams, options, settings, clock.
+type factory struct {
+	io        *IOStreams
+	opts      *globalOptions
+	settings  config.Settings
+	lookupEnv func(string) (string, bool)
+	now       func() time.Time
+	traceMu   sync.Mutex
+}
+
+func (f *factory) getenv(k string) string {
+	v, _ := f.lookupEnv(k)
+	return v
+}
+
+// execute builds a fresh command tree, runs args and maps the outcome to
+// an exit code, printing the error if any.
+func execute(ctx context.Context, args []string, io *IOStreams, lookupEnv func(string) (string, bool)) int {
+	return executeWith(ctx, newFactory(io, lookupEnv), args)
+}
+
+func newFactory(io *IOStreams, lookupEnv func(string) (string, bool)) *factory {
+	return &factory{io: io, opts: &globalOptions{}, lookupEnv: lookupEnv, now: time.Now}
+}
+
+// executeWith runs args with a prepared factory (tests set its clock and
+// streams).
+func executeWith(ctx context.Context, f *factory, args []string) int {
+	io := f.io
+	root := newRootCmd(f)
+	root.SetArgs(args)
+	root.SetIn(io.In)
+	root.SetOut(io.Out)
+	root.SetErr(io.ErrOut)
+
+	err := root.ExecuteContext(ctx)
+	if err != nil && ctx.Err() != nil {
+		// The run was interrupted (SIGINT/SIGTERM): that, not whatever
+		// the cancellation made fail, is the outcome.
+		err = errInterrupted
+	}
+	if err != nil {
+		if errors.Is(err, errInterrupted) {
+			fmt.Fprintln(io.ErrOut, "orgctl: interrupted")
+		} else {
+			report(io.ErrOut, err, palette{on: io.colorErr()})
+		}
+	}
+	return exitCode(err)
+}
+
+func newRootCmd(f *factory) *cobra.Command {
+	o := f.opts
+	var cancel context.CancelFunc
+	root := &cobra.Command{
+		Use:   "orgctl",
+		Short: "Prove you own your e-mail domains, then provision users over SCIM",
+		Long: `orgctl proves that an organization owns its e-mail domains (a verification code
+published as a DNS TXT record or an HTTP file) and provisions its users to a SaaS
+provider over SCIM 2.0.
+
+  orgctl code new main.com          generate a code and show how to publish it
+  orgctl verify dns main.com        check the TXT record on every authoritative server
+  orgctl sandbox                    local DNS servers to try everything offline`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Version:       version,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.configure(cmd); err != nil {
+				return err
+			}
+			if o.Timeout > 0 {
+				var ctx context.Context
+				ctx, cancel = context.WithTimeout(cmd.Context(), o.Timeout)
+				cmd.SetContext(ctx)
+			}
+			return nil
+		},
+		PersistentPostRun: func(cmd *cobra.Command, args []string) {
+			if cancel != nil {
+				cancel()
+			}
+		},
+	}
+	root.SetVersionTemplate("orgctl {{.Version}}\n")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError(err, fmt.Sprintf("see '%s --help'", c.CommandPath()))
+	})
+
+	pf := root.PersistentFlags()
+	pf.StringVarP(&o.Output, "output", "o", "text", "output format: text, json or jsonl")
+	pf.BoolVarP(&o.Quiet, "quiet", "q", false, "print nothing on stdout; the exit code tells")
+	pf.BoolVarP(&o.Verbose, "verbose", "v", false, "show every server's answer and trace the exchanges on stderr")
+	pf.BoolVar(&o.NoColor, "no-color", false, "never colour the output (also NO_COLOR)")
+	pf.StringVar(&o.ConfigFile, "config", "", "config file (default $XDG_CONFIG_HOME/orgctl/config.yaml)")
+	pf.DurationVar(&o.Timeout, "timeout", 0, "give up after this long overall (0: no limit)")
+	pf.StringVar(&o.StateDir, "state-dir", "", "where codes and history are kept (default $XDG_STATE_HOME/orgctl)")
+	pf.StringSliceVar(&o.Resolvers, "resolver", nil, "recursive resolver HOST:PORT to use, repeatable (default: from /etc/resolv.conf)")
+	pf.StringSliceVar(&o.Nameservers, "nameserver", nil, "treat HOST:PORT as an authoritative server and skip discovery, repeatable")
+	pf.IntVar(&o.NSPort, "ns-port", 53, "port of the authoritative servers found by discovery")
+	pf.StringSliceVar(&o.ConnectTo, "connect-to", nil, "send HTTP for HOST:PORT to ADDR:PORT (curl semantics), repeatable")
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json", "jsonl"}, cobra.ShellCompDirectiveNoFileComp))
+
+	root.AddCommand(
+		newCodeCmd(f),
+		newVerifyCmd(f),
+		newSandboxCmd(f),
+		newConfigCmd(f),
+		newVersionCmd(f),
+	)
+	addHelpTopics(root)
+	return root
+}
+
+// configure applies the environment and the config file to the flags of
+// cmd that were not given, then validates the global options.
+func (f *factory) configure(cmd *cobra.Command) error {
+	o := f.opts
+	path, explicit := o.ConfigFile, cmd.Flags().Changed("config")
+	if !explicit {
+		if p, ok := f.lookupEnv(config.EnvPrefix + "CONFIG"); ok && p != "" {
+			path, explicit = p, true
+		} else {
+			path = config.DefaultPath(f.getenv)
+		}
+	}
+	v := viper.New()
+	if err := config.Read(v, path, explicit); err != nil {
+		return usageError(err, "fix the file or point --config at another one")
+	}
+	settings, err := config.Apply(v, cmd.Flags(), f.lookupEnv)
+	if err != nil {
+		return usageError(err, "")
+	}
+	f.settings = settings
+	if s, ok := settings["config"]; ok && path != "" {
+		s.Value = path
+		if !explicit {
+			s.Source = config.SourceDefault
+		}
+		settings["config"] = s
+	}
+
+	switch o.Output {
+	case "text", "json", "jsonl":
+	default:
+		return usageErrorf("use -o text, -o json or -o jsonl", "invalid output format %q", o.Output)
+	}
+	if o.Quiet && o.Verbose {
+		return usageErrorf("", "--quiet and --verbose cannot be used together")
+	}
+	if o.Timeout < 0 {
+		return usageErrorf("", "invalid --timeout %s: must not be negative", o.Timeout)
+	}
+	if o.NSPort < 1 || o.NSPort > 65535 {
+		return usageErrorf("", "invalid --ns-port %d: must be 1-65535", o.NSPort)
+	}
+	if o.NoColor {
+		f.io.noColor = true
+	}
+	if o.StateDir == "" {
+		o.StateDir = defaultStateDir(f.getenv)
+		if s, ok := settings["state_dir"]; ok {
+			s.Value = o.StateDir
+			settings["state_dir"] = s
+		}
+	}
+	return nil
+}
+
+// defaultStateDir is $XDG_STATE_HOME/orgctl, or ~/.local/state/orgctl.
+func defaultStateDir(getenv func(string) string) string {
+	if d := getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "orgctl")
+	}
+	home := getenv("HOME")
+	if home == "" {
+		if h, err := os.UserHomeDir(); err == nil {
+			home = h
+		}
+	}
+	return filepath.Join(home, ".local", "state", "orgctl")
+}
+
+// flagSet is a shorthand for commands that register flags.
+type flagSet = pflag.FlagSet

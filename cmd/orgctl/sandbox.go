@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/orgctl/orgctl/internal/sandbox"
+)
+
+// sandboxOptions are the options of `orgctl sandbox`.
+type sandboxOptions struct {
+	Dir      string
+	Resolver string
+	Auth     string
+	EnvFile  string
+}
+
+func newSandboxCmd(f *factory) *cobra.Command {
+	opts := &sandboxOptions{}
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Serve local DNS zones on loopback to try orgctl offline",
+		Long: `Serve a directory of zone files on 127.0.0.1: an authoritative server and a
+resolver answering from the same data. Edit a zone file and the change is served
+at once. The command prints the flags (and environment variables) that point
+orgctl at it, and runs until interrupted.
+
+An empty directory gets an example zone, example.test.`,
+		Example: `  orgctl sandbox --dir ./zones --env-file sandbox.env
+  . sandbox.env; export ORGCTL_RESOLVER ORGCTL_NS_PORT
+  orgctl code new example.test && orgctl verify dns example.test`,
+		Args: exactArgs(0, ""),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSandbox(cmd.Context(), f, opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&opts.Dir, "dir", "", "directory of zone files (default: sandbox/zones under --state-dir)")
+	fs.StringVar(&opts.Resolver, "listen-resolver", "127.0.0.1:0", "address of the sandbox resolver (loopback only)")
+	fs.StringVar(&opts.Auth, "listen-auth", "127.0.0.1:0", "address of the sandbox authoritative server (loopback only)")
+	fs.StringVar(&opts.EnvFile, "env-file", "", "also write ORGCTL_RESOLVER and ORGCTL_NS_PORT assignments to this file")
+	return cmd
+}
+
+func runSandbox(ctx context.Context, f *factory, opts *sandboxOptions) error {
+	dir := opts.Dir
+	if dir == "" {
+		dir = filepath.Join(f.opts.StateDir, "sandbox", "zones")
+	}
+	sb, err := sandbox.Start(sandbox.Options{Dir: dir, Resolver: opts.Resolver, Authoritative: opts.Auth})
+	if err != nil {
+		return usageError(err, "")
+	}
+	defer sb.Close()
+	if opts.EnvFile != "" {
+		if err := writeFileAtomic(opts.EnvFile, []byte(sb.Env())); err != nil {
+			return fmt.Errorf("writing --env-file: %w", err)
+		}
+	}
+	if f.opts.Output != "text" {
+		v := map[string]string{"zones": sb.Dir, "resolver": sb.Resolver.Addr, "authoritative": sb.Auth.Addr, "ns_port": sb.NSPort(), "flags": sb.Flags()}
+		if err := writeJSON(f.io.Out, f.opts.Output, v); err != nil {
+			return err
+		}
+	} else if !f.opts.Quiet {
+		w := f.io.Out
+		fmt.Fprintf(w, "sandbox: serving the zone files in %s\n", sb.Dir)
+		fmt.Fprintf(w, "  resolver:       %s (udp, tcp)\n", sb.Resolver.Addr)
+		fmt.Fprintf(w, "  authoritative:  %s (udp, tcp)\n", sb.Auth.Addr)
+		fmt.Fprintf(w, "point orgctl at it with:\n  %s\nor:\n", sb.Flags())
+		fmt.Fprintf(w, "  export ORGCTL_RESOLVER=%s ORGCTL_NS_PORT=%s\n", sb.Resolver.Addr, sb.NSPort())
+		fmt.Fprintf(w, "edit a zone file to publish a record; Ctrl-C stops the sandbox\n")
+	}
+	<-ctx.Done()
+	if opts.EnvFile != "" {
+		_ = os.Remove(opts.EnvFile)
+	}
+	// Interrupting is the way to stop a sandbox: it ends normally.
+	return nil
+}
+
+// writeFileAtomic writes data to path through a temporary file and a
+// rename, so that a reader never sees half of it.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".orgctl-*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,312 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/orgctl/orgctl/codegen"
+	"github.com/orgctl/orgctl/config"
+	"github.com/orgctl/orgctl/internal/domain"
+	"github.com/orgctl/orgctl/internal/store"
+	"github.com/orgctl/orgctl/verify"
+)
+
+// verifyOptions are the options of `orgctl verify`.
+type verifyOptions struct {
+	Domains  []string
+	Code     string
+	Wait     time.Duration
+	Interval time.Duration
+	Methods  []string
+}
+
+func newVerifyCmd(f *factory) *cobra.Command {
+	opts := &verifyOptions{}
+	cmd := &cobra.Command{
+		Use:   "verify DOMAIN... | -",
+		Short: "Check that domains publish their verification code",
+		Long: `Check that each domain publishes its verification code.
+
+With no method, verify runs the DNS check. Domains are arguments, or "-" to read
+one per line from stdin (blank lines and # comments are skipped). The code comes
+from --code, else from the codes stored by 'orgctl code new'.`,
+		Example: `  orgctl verify dns main.com
+  orgctl verify dns main.com --code 668e156b-f5d3-430e-9944-f1d4385d043e --wait 15m
+  cat domains.txt | orgctl verify dns - -o jsonl`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("orgctl verify dns DOMAIN, or see 'orgctl verify --help'", "verify needs at least one domain")
+			}
+			opts.Methods = []string{verify.MethodDNS}
+			return runVerify(cmd.Context(), f, opts, args)
+		},
+	}
+	addVerifyFlags(cmd.Flags(), opts)
+	cmd.AddCommand(newVerifyDNSCmd(f))
+	return cmd
+}
+
+func addVerifyFlags(fs *flagSet, opts *verifyOptions) {
+	fs.StringVar(&opts.Code, "code", "", "the code to look for: logmein-verification-code=UUID or the bare UUID (default: the stored one)")
+	fs.DurationVar(&opts.Wait, "wait", 0, "keep checking until verified or this long has passed (e.g. 15m)")
+	fs.DurationVar(&opts.Interval, "interval", verify.DefaultInterval, "first pause between checks with --wait; it grows up to 30s")
+}
+
+func newVerifyDNSCmd(f *factory) *cobra.Command {
+	opts := &verifyOptions{}
+	cmd := &cobra.Command{
+		Use:   "dns DOMAIN... | -",
+		Short: "Check the TXT record on every authoritative server and resolver",
+		Long: `Check the verification TXT record of each domain (and of its stored subdomains).
+
+orgctl finds the zone (SOA walk through the resolvers), its NS set and every
+address of every name server, and asks each one directly (RD=0); then it asks
+every resolver. The code counts when every reachable authoritative server serves
+it; resolvers still serving old data make the status "propagating".`,
+		Example: `  orgctl verify dns main.com
+  orgctl verify dns main.com --resolver 127.0.0.1:5353 --ns-port 5300
+  orgctl verify dns main.com --nameserver 198.51.100.53:53 -o json`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("give domains as arguments, or - to read them from stdin", "verify dns needs at least one domain")
+			}
+			opts.Methods = []string{verify.MethodDNS}
+			return runVerify(cmd.Context(), f, opts, args)
+		},
+	}
+	addVerifyFlags(cmd.Flags(), opts)
+	return cmd
+}
+
+// job is one domain to check, with what to expect.
+type job struct {
+	domain string
+	code   verify.Code
+}
+
+// runVerify checks every domain and prints the results; it never touches
+// cobra.
+func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []string) error {
+	domains, err := readDomains(f.io, args)
+	if err != nil {
+		return err
+	}
+	if opts.Wait < 0 || opts.Interval <= 0 {
+		return usageErrorf("", "--wait must not be negative and --interval must be positive")
+	}
+	jobs, err := f.jobs(domains, opts.Code)
+	if err != nil {
+		return err
+	}
+	checker, err := f.checker()
+	if err != nil {
+		return err
+	}
+
+	p := newResultPrinter(f)
+	results := make([]*verify.Result, len(jobs))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	var failed error
+	var mu sync.Mutex
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			check := func(ctx context.Context) (*verify.Result, error) { return checker.DNS(ctx, j.domain, j.code) }
+			res, err := verify.Poll(ctx, opts.Wait, opts.Interval, check, func(r *verify.Result, elapsed time.Duration) {
+				if opts.Wait > 0 {
+					p.progress(r, elapsed, opts.Wait)
+				}
+			})
+			if err != nil && res == nil {
+				mu.Lock()
+				failed = err
+				mu.Unlock()
+				return
+			}
+			results[i] = res
+			p.done(res)
+		}()
+	}
+	wg.Wait()
+	p.finish(results)
+	if failed != nil {
+		return failed
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f.record(results)
+	return outcome(results)
+}
+
+// outcome maps results to the exit status: any error → 1, else any not
+// verified → 3.
+func outcome(results []*verify.Result) error {
+	var notVerified, indeterminate bool
+	for _, r := range results {
+		switch {
+		case r == nil || r.Status == verify.StatusError:
+			indeterminate = true
+		case !r.Verified:
+			notVerified = true
+		}
+	}
+	switch {
+	case indeterminate:
+		return errIndeterminate
+	case notVerified:
+		return errNotVerified
+	}
+	return nil
+}
+
+// readDomains normalizes the domain arguments; "-" reads stdin.
+func readDomains(io *IOStreams, args []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, a := range args {
+		var list []string
+		if a == "-" {
+			l, err := domain.ReadList(io.In)
+			if err != nil {
+				return nil, usageError(fmt.Errorf("reading domains from stdin: %w", err), "one domain per line; # starts a comment")
+			}
+			list = l
+		} else {
+			d, err := domain.Normalize(a)
+			if err != nil {
+				return nil, usageError(err, "")
+			}
+			list = []string{d}
+		}
+		for _, d := range list {
+			if !seen[d] {
+				seen[d] = true
+				out = append(out, d)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, usageErrorf("", "no domains given (stdin held none)")
+	}
+	return out, nil
+}
+
+// jobs pairs each domain with its code: --code for all, else the store.
+func (f *factory) jobs(domains []string, codeFlag string) ([]job, error) {
+	var jobs []job
+	if codeFlag != "" {
+		uuid, err := codegen.Parse(codeFlag)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("--code: %w", err), "")
+		}
+		var st *store.Store
+		for _, d := range domains {
+			j := job{domain: d, code: verify.Code{Value: codegen.Value(uuid)}}
+			// A stored record for the same code still knows its subdomains
+			// and expiry.
+			if st == nil {
+				st, _ = store.Open(f.opts.StateDir)
+			}
+			if st != nil {
+				if rec, err := st.Code(d); err == nil && rec.Code == uuid {
+					j.code.Subdomains, j.code.ExpiresAt = rec.Subdomains, rec.ExpiresAt
+				}
+			}
+			jobs = append(jobs, j)
+		}
+		return jobs, nil
+	}
+	st, err := store.Open(f.opts.StateDir)
+	if err != nil {
+		return nil, usageError(err, "pass the code with --code, or fix --state-dir")
+	}
+	var missing []string
+	for _, d := range domains {
+		rec, err := st.Code(d)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			missing = append(missing, d)
+			continue
+		case err != nil:
+			return nil, err
+		case rec.RevokedAt != nil:
+			return nil, usageErrorf(fmt.Sprintf("run 'orgctl code new %s --force' for a new code, or pass --code", d),
+				"the code of %s was revoked on %s", d, rec.RevokedAt.UTC().Format(time.DateOnly))
+		}
+		jobs = append(jobs, job{domain: d, code: verify.Code{Value: codegen.Value(rec.Code), ExpiresAt: rec.ExpiresAt, Subdomains: rec.Subdomains}})
+	}
+	if len(missing) > 0 {
+		return nil, usageErrorf(fmt.Sprintf("pass the provider's code with --code, or run 'orgctl code new %s'", missing[0]),
+			"no code for %s: none given with --code and none stored in %s", strings.Join(missing, ", "), f.opts.StateDir)
+	}
+	return jobs, nil
+}
+
+// checker builds a verify.Checker from the global options.
+func (f *factory) checker() (*verify.Checker, error) {
+	o := f.opts
+	c := &verify.Checker{Nameservers: o.Nameservers, NSPort: o.NSPort, Now: f.now}
+	for _, list := range [][]string{o.Resolvers, o.Nameservers} {
+		for _, a := range list {
+			if err := checkHostPort(a); err != nil {
+				return nil, usageError(err, "give servers as HOST:PORT, e.g. 127.0.0.1:53")
+			}
+		}
+	}
+	c.Resolvers = o.Resolvers
+	if len(c.Resolvers) == 0 && len(c.Nameservers) == 0 {
+		rs, err := config.SystemResolvers(config.ResolvConf)
+		if err != nil {
+			return nil, usageError(err, "give resolvers with --resolver HOST:PORT")
+		}
+		c.Resolvers = rs
+	}
+	if o.Verbose {
+		c.Trace = func(format string, args ...any) {
+			f.traceMu.Lock()
+			defer f.traceMu.Unlock()
+			fmt.Fprintf(f.io.ErrOut, "orgctl: trace: "+format+"\n", args...)
+		}
+	}
+	return c, nil
+}
+
+// record appends each result to the verification history; a failure to
+// write is a warning, not a failed verification.
+func (f *factory) record(results []*verify.Result) {
+	st, err := store.Open(f.opts.StateDir)
+	if err != nil {
+		f.warnf("verification history not saved: %v", err)
+		return
+	}
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		for _, x := range append([]*verify.Result{r}, r.Subdomains...) {
+			c := store.Check{At: x.CheckedAt, Method: x.Method, Name: strings.TrimSuffix(x.Name, "."), Status: string(x.Status)}
+			if err := st.RecordCheck(r.Domain, c); err != nil {
+				f.warnf("verification history of %s not saved: %v", r.Domain, err)
+				return
+			}
+		}
+	}
+}
+
+func (f *factory) warnf(format string, args ...any) {
+	p := palette{on: f.io.colorErr()}
+	fmt.Fprintf(f.io.ErrOut, "orgctl: %s %s\n", p.yellow("warning:"), fmt.Sprintf(format, args...))
+}

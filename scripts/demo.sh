@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# An offline walk-through of orgctl against the sandbox: start local DNS
+# servers on 127.0.0.1, create a code, watch verification fail, publish the
+# record, watch it pass, stop the sandbox. Nothing leaves this machine.
+set -euo pipefail
+
+orgctl=$(realpath "${1:-bin/orgctl}")
+work=$(mktemp -d "${TMPDIR:-/tmp}/orgctl-demo.XXXXXX")
+sandbox_pid=
+
+cleanup() {
+	if [ -n "$sandbox_pid" ] && kill -0 "$sandbox_pid" 2>/dev/null; then
+		kill -INT "$sandbox_pid"
+		wait "$sandbox_pid" || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+step() { if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then printf '\n\033[1m==> %s\033[0m\n' "$*"; else printf '\n==> %s\n' "$*"; fi; }
+show() { printf '$ %s\n' "$*"; "$@"; }
+
+export ORGCTL_STATE_DIR="$work/state"
+export NO_COLOR=${NO_COLOR:-}
+
+step "Start the sandbox: an authoritative server and a resolver on 127.0.0.1"
+"$orgctl" sandbox --dir "$work/zones" --env-file "$work/sandbox.env" &
+sandbox_pid=$!
+for _ in $(seq 100); do
+	[ -s "$work/sandbox.env" ] && break
+	sleep 0.1
+done
+[ -s "$work/sandbox.env" ] || { echo "demo: the sandbox did not start" >&2; exit 1; }
+set -a
+# shellcheck disable=SC1091
+. "$work/sandbox.env"
+set +a
+sleep 0.2
+
+step "Generate a verification code for example.test"
+show "$orgctl" code new example.test
+
+step "Verify before publishing: expected to fail (exit status 3)"
+set +e
+show "$orgctl" verify dns example.test
+status=$?
+set -e
+echo "exit status: $status"
+[ "$status" -eq 3 ] || { echo "demo: expected exit status 3, got $status" >&2; exit 1; }
+
+step "Publish the record: append it to the sandbox's zone file"
+zone="$work/zones/example.test.zone"
+"$orgctl" code show example.test --records | tee -a "$zone"
+# Let the servers notice the edit (they re-read the directory at most every 200ms).
+sleep 0.3
+
+step "Verify again: passes (exit status 0)"
+show "$orgctl" verify dns example.test -v
+show "$orgctl" verify dns example.test -o json
+
+step "The history kept for the code"
+show "$orgctl" code show example.test
+
+step "Stop the sandbox"
+kill -INT "$sandbox_pid"
+wait "$sandbox_pid"
+sandbox_pid=
+echo "demo: done"
