@@ -49,6 +49,8 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./codegen/
 	$(GO) test -run '^$$' -fuzz FuzzNormalize -fuzztime 20s ./internal/domain/
+	$(GO) test -run '^$$' -fuzz FuzzReadList -fuzztime 20s ./internal/domain/
+	$(GO) test -run '^$$' -fuzz FuzzTXT -fuzztime 20s ./verify/
 
 clean:
 	rm -rf bin

@@ -1,0 +1,30 @@
+package verify_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/orgctl/orgctl/verify"
+	"github.com/orgctl/orgctl/verify/verifytest"
+)
+
+// BenchmarkDNS measures one whole check — zone discovery through a
+// resolver, two authoritative servers, the resolver check — against
+// in-process servers on loopback.
+func BenchmarkDNS(b *testing.B) {
+	main := zone(1, "@ IN TXT \"v=spf1 -all\"\n@ IN TXT \""+code+"\"\n")
+	s1 := verifytest.Start(b, verifytest.Options{}, main)
+	s2 := verifytest.Start(b, verifytest.Options{}, main)
+	r := verifytest.Start(b, verifytest.Options{Recursive: true}, main)
+	c := &verify.Checker{Resolvers: []string{r.Addr}, Timeout: time.Second,
+		Exchanger: mapExchanger{to: map[string]string{"192.0.2.1:53": s1.Addr, "192.0.2.2:53": s2.Addr}}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := c.DNS(ctx, "main.test", verify.Code{Value: code})
+		if err != nil || !res.Verified {
+			b.Fatalf("%v %v", err, res.Status)
+		}
+	}
+}
