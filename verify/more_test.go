@@ -154,7 +154,10 @@ func TestPollGivesUp(t *testing.T) {
 	c := &verify.Checker{Nameservers: []string{srv.Addr}, Timeout: 300 * time.Millisecond}
 	n := 0
 	res, err := verify.Poll(context.Background(), 100*time.Millisecond, 20*time.Millisecond,
-		func(ctx context.Context) (*verify.Result, error) { n++; return c.DNS(ctx, "main.test", verify.Code{Value: code}) }, nil)
+		func(ctx context.Context) (*verify.Result, error) {
+			n++
+			return c.DNS(ctx, "main.test", verify.Code{Value: code})
+		}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +167,9 @@ func TestPollGivesUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := verify.Poll(ctx, time.Minute, time.Second,
-		func(ctx context.Context) (*verify.Result, error) { return c.DNS(ctx, "main.test", verify.Code{Value: code}) }, nil); err == nil {
+		func(ctx context.Context) (*verify.Result, error) {
+			return c.DNS(ctx, "main.test", verify.Code{Value: code})
+		}, nil); err == nil {
 		t.Error("a cancelled poll returned no error")
 	}
 }
