@@ -1,0 +1,33 @@
+// Package peertest runs independent DNS servers — BIND 9 as an authoritative server and Unbound as a
+// (validating) resolver — as real processes for a test, the way net/http/httptest runs an HTTP server.
+//
+// Every server listens on 127.0.0.1 only, on a free port, with its configuration, zone files, pid file
+// and logs in its own t.TempDir(). It is stopped, with its whole process group, in t.Cleanup, and on
+// Linux it is also killed if the test binary dies. Every wait is bounded by a timeout.
+//
+// A test first asks for the binaries it needs; where they are missing, Need skips the test locally
+// and fails it under CI=true, where a missing server is a failure:
+//
+//	peertest.Need(t, "named")
+//	auth := peertest.StartBIND(t, peertest.BINDOptions{}, peertest.Zone{
+//		Origin: "example.test.",
+//		Text: `$TTL 300
+//	@	SOA	ns1 hostmaster 1 3600 600 86400 300
+//	@	NS	ns1
+//	ns1	A	127.0.0.1
+//	_orgctl	TXT	"orgctl-verify=abc"`,
+//	})
+//	res := peertest.StartUnbound(t, peertest.UnboundOptions{},
+//		peertest.Stub{Zone: "example.test.", Addrs: []string{auth.Addr}})
+//	// query res.Addr (a "127.0.0.1:port" address) with a miekg/dns client
+//
+// For DNSSEC, SignZone signs a zone with dnssec-keygen and dnssec-signzone and returns the DS record to
+// hand Unbound as a trust anchor; AlterTXT changes a signed zone after signing so that it is bogus.
+//
+// Zones should name their NS hosts inside the zone (or in another stub zone): Unbound's root hints
+// point at 127.0.0.1:53 so that nothing ever leaves the machine, and a name outside every stub zone
+// fails to resolve.
+//
+// Facts about these servers on this project's machines, and the configuration they need, are written
+// down in PEERS.md in the project's shared notes.
+package peertest

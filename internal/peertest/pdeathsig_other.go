@@ -1,0 +1,7 @@
+//go:build unix && !linux
+
+package peertest
+
+import "syscall"
+
+func setPdeathsig(*syscall.SysProcAttr) {}
