@@ -256,7 +256,8 @@ func (c *Checker) inconsistent(res *Result, reachable []Server) {
 	}
 	res.addf("dns.ns_inconsistent", SeverityError,
 		"wait for zone transfers to complete, or check that every server loads the same zone (compare SOA serials)",
-		"the authoritative servers disagree: %s serve the code, %s do not%s", strings.Join(have, ", "), strings.Join(lack, ", "), serials(reachable))
+		"the authoritative servers disagree: %s %s the code, %s %s not%s",
+		strings.Join(have, ", "), verb(len(have), "serves", "serve"), strings.Join(lack, ", "), verb(len(lack), "does", "do"), serials(reachable))
 }
 
 // judgeResolvers compares the resolvers' view with the authoritative one.
@@ -291,12 +292,19 @@ func (c *Checker) judgeResolvers(res *Result, resolvers []Server, authVerified b
 			if res.Status == StatusVerified {
 				res.setStatus(StatusPropagating)
 			}
-		case !authVerified && s.Match && res.Status != StatusError:
+		case !authVerified && s.Match && (res.Status == StatusNotFound || res.Status == StatusMismatch):
 			res.add(Finding{Code: "dns.resolver_disagrees", Severity: SeverityInfo, Server: s.Server,
 				Message: fmt.Sprintf("the resolver %s serves the code for %s but the authoritative servers do not (cached or split-horizon data)", s.Server, s.Name),
 				Fix:     "publish the record on the authoritative servers of the zone"})
 		}
 	}
+}
+
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func negativeWord(s Server) string {

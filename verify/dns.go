@@ -212,8 +212,11 @@ func firstRepeat(names []string) string {
 func (c *Checker) servers(ctx context.Context, res *Result, name string) (zone string, targets []target, ok bool) {
 	zone, err := c.findZone(ctx, res, name)
 	if err != nil {
-		res.add(Finding{Code: findingFor(err), Severity: SeverityError, Message: err.Error(),
-			Fix: "check that the resolvers are reachable and answer for this domain (--resolver)"})
+		fix := "check that the resolvers are reachable (--resolver)"
+		if findingFor(err) == "dns.servfail" {
+			fix = "the resolvers cannot resolve the domain: check its delegation and that its name servers answer; orgctl diagnose names DNSSEC failures"
+		}
+		res.add(Finding{Code: findingFor(err), Severity: SeverityError, Message: err.Error(), Fix: fix})
 		return "", nil, false
 	}
 	if len(c.Nameservers) > 0 {

@@ -57,7 +57,7 @@ func (m mapExchanger) Exchange(ctx context.Context, msg *dns.Msg, network, addr 
 		}
 		real = addr
 	}
-	c := &dns.Client{Net: network, Timeout: 300 * time.Millisecond, UDPSize: 1232}
+	c := &dns.Client{Net: network, Timeout: 10 * time.Second, UDPSize: 1232} // ctx bounds each exchange
 	return c.ExchangeContext(ctx, msg, real)
 }
 
@@ -204,29 +204,36 @@ func TestDNS(t *testing.T) {
 			if err != nil {
 				t.Fatalf("DNS: %v", err)
 			}
-			got := codes(res.Findings)
-			if res.Status != tt.status {
-				t.Errorf("status = %s, want %s; findings %v", res.Status, tt.status, res.Findings)
-			}
-			if res.Verified != (tt.status == verify.StatusVerified) {
-				t.Errorf("verified = %v with status %s", res.Verified, res.Status)
-			}
-			for _, w := range tt.want {
-				if !slices.Contains(got, w) {
-					t.Errorf("finding %s missing; got %v", w, res.Findings)
-				}
-			}
-			for _, a := range tt.absent {
-				if slices.Contains(got, a) {
-					t.Errorf("finding %s present, want absent; got %v", a, res.Findings)
-				}
-			}
+			expect(t, res, tt.status, tt.want, tt.absent)
 			if res.Status != verify.StatusVerified {
 				if !hasSeverity(res.Findings, verify.SeverityError) {
 					t.Errorf("status %s without an error finding explaining it: %v", res.Status, res.Findings)
 				}
 			}
 		})
+	}
+}
+
+// expect checks a result's status, that it agrees with Verified, and which
+// findings it has and has not.
+func expect(t *testing.T, res *verify.Result, status verify.Status, want, absent []string) {
+	t.Helper()
+	got := codes(res.Findings)
+	if res.Status != status {
+		t.Errorf("status = %s, want %s; findings %v", res.Status, status, res.Findings)
+	}
+	if res.Verified != (status == verify.StatusVerified) {
+		t.Errorf("verified = %v with status %s", res.Verified, res.Status)
+	}
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			t.Errorf("finding %s missing; got %v", w, res.Findings)
+		}
+	}
+	for _, a := range absent {
+		if slices.Contains(got, a) {
+			t.Errorf("finding %s present, want absent; got %v", a, res.Findings)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -166,6 +167,9 @@ func describe(err error, network string) error {
 	}
 	if errors.Is(err, context.Canceled) {
 		return err
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("connection refused over %s (nothing listens on that port)", network)
 	}
 	return fmt.Errorf("%s: %w", network, err)
 }

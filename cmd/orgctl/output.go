@@ -147,15 +147,23 @@ func (rp *resultPrinter) status(s verify.Status) string {
 // summary says what a result rests on: "dns, main.com., 2/2
 // authoritative servers, 1 resolver".
 func summary(r *verify.Result) string {
+	// The authoritative servers that decide are those asked for the last
+	// name of the alias chain.
+	final := ""
+	for _, s := range r.Servers {
+		if s.Role == verify.RoleAuthoritative {
+			final = s.Name
+		}
+	}
 	var auth, authOK, res int
 	for _, s := range r.Servers {
-		if s.Role == verify.RoleAuthoritative && s.Name == r.Name || s.Role == verify.RoleAuthoritative && len(s.CNAMEs) == 0 {
+		switch {
+		case s.Role == verify.RoleAuthoritative && s.Name == final:
 			auth++
 			if s.Match {
 				authOK++
 			}
-		}
-		if s.Role == verify.RoleResolver {
+		case s.Role == verify.RoleResolver:
 			res++
 		}
 	}

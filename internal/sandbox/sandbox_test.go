@@ -1,0 +1,99 @@
+package sandbox_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orgctl/orgctl/internal/sandbox"
+	"github.com/orgctl/orgctl/verify"
+)
+
+const code = "logmein-verification-code=668e156b-f5d3-430e-9944-f1d4385d043e"
+
+func TestSandboxPublish(t *testing.T) {
+	dir := t.TempDir()
+	sb, err := sandbox.Start(sandbox.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	if _, err := os.Stat(filepath.Join(dir, "example.test.zone")); err != nil {
+		t.Fatalf("empty directory not seeded: %v", err)
+	}
+	if !strings.Contains(sb.Flags(), "--resolver "+sb.Resolver.Addr) || !strings.Contains(sb.Env(), "ORGCTL_NS_PORT="+sb.NSPort()) {
+		t.Errorf("flags %q env %q", sb.Flags(), sb.Env())
+	}
+
+	// The sandbox works with discovery: resolver, NS records, --ns-port.
+	c := &verify.Checker{Resolvers: []string{sb.Resolver.Addr}, NSPort: atoi(t, sb.NSPort()), Timeout: time.Second}
+	res, err := c.DNS(context.Background(), "example.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != verify.StatusNotFound {
+		t.Fatalf("before publishing: %s", res.Status)
+	}
+
+	// Publishing is editing the zone file.
+	f, err := os.OpenFile(filepath.Join(dir, "example.test.zone"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("example.test. 60 IN TXT \"" + code + "\"\n")
+	f.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res, err = c.DNS(context.Background(), "example.test", verify.Code{Value: code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verified || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !res.Verified {
+		t.Fatalf("after publishing: %s %v", res.Status, res.Findings)
+	}
+}
+
+func TestSandboxLoopbackOnly(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:0", "192.0.2.1:53", "nonsense"} {
+		if sb, err := sandbox.Start(sandbox.Options{Dir: t.TempDir(), Resolver: addr}); err == nil {
+			sb.Close()
+			t.Errorf("listen address %q accepted", addr)
+		}
+	}
+}
+
+func TestSandboxKeepsExistingZones(t *testing.T) {
+	dir := t.TempDir()
+	zone := "$ORIGIN mine.test.\n@ 60 IN SOA ns.mine.test. h.mine.test. 1 60 60 60 60\n@ 60 IN NS ns.mine.test.\nns 60 IN A 127.0.0.1\n"
+	os.WriteFile(filepath.Join(dir, "mine.test.zone"), []byte(zone), 0o644)
+	sb, err := sandbox.Start(sandbox.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	if _, err := os.Stat(filepath.Join(dir, "example.test.zone")); err == nil {
+		t.Error("example zone written next to the user's zones")
+	}
+	if got := sb.Auth.Zones(); len(got) != 1 || got[0] != "mine.test." {
+		t.Errorf("zones %v", got)
+	}
+}
+
+func atoi(t *testing.T, s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			t.Fatalf("port %q", s)
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
