@@ -88,7 +88,7 @@ func (c *Checker) DNS(ctx context.Context, domain string, code Code) (*Result, e
 		}
 		res.merge(c.checkName(ctx, domain, sub, code))
 	}
-	if err := ctx.Err(); err != nil {
+	if err := ctxErr(ctx); err != nil {
 		return nil, err
 	}
 	res.DurationMS = time.Since(start).Milliseconds()
@@ -285,8 +285,8 @@ func (c *Checker) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg,
 		}
 		return r.msg, addr, nil
 	}
-	if ctx.Err() != nil {
-		return nil, "", ctx.Err()
+	if err := ctxErr(ctx); err != nil {
+		return nil, "", err
 	}
 	q := fmt.Sprintf("%s %s", name, dns.TypeToString[qtype])
 	if last.msg != nil && last.msg.Rcode == dns.RcodeServerFailure {

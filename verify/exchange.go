@@ -112,7 +112,7 @@ func (c *Checker) query(ctx context.Context, addr, name string, qtype uint16, rd
 func (c *Checker) exchange(ctx context.Context, m *dns.Msg, network, addr string) reply {
 	var last error
 	for try := 0; try < c.tries(); try++ {
-		if err := ctx.Err(); err != nil {
+		if err := ctxErr(ctx); err != nil {
 			return reply{err: err}
 		}
 		m.Id = dns.Id()
@@ -133,7 +133,7 @@ func (c *Checker) exchange(ctx context.Context, m *dns.Msg, network, addr string
 		}
 		last = err
 		c.tracef("%s %s: %s %s: try %d: %v", network, addr, m.Question[0].Name, dns.TypeToString[m.Question[0].Qtype], try+1, err)
-		if !retryable(err) || ctx.Err() != nil {
+		if !retryable(err) || ctxErr(ctx) != nil {
 			break
 		}
 	}
@@ -172,4 +172,16 @@ func describe(err error, network string) error {
 		return fmt.Errorf("connection refused over %s (nothing listens on that port)", network)
 	}
 	return fmt.Errorf("%s: %w", network, err)
+}
+
+// ctxErr is ctx.Err(), but also reports a deadline that has passed before
+// ctx's timer fired: a socket deadline taken from ctx can expire first.
+func ctxErr(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }

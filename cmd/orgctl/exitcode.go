@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -97,11 +96,7 @@ func report(w io.Writer, err error, p palette) {
 	if errors.As(err, &ce) && ce.silent {
 		return
 	}
-	msg := err.Error()
-	if errors.Is(err, context.DeadlineExceeded) {
-		msg = "timed out (--timeout): " + msg
-	}
-	fmt.Fprintf(w, "orgctl: %s %s\n", p.red("error:"), msg)
+	fmt.Fprintf(w, "orgctl: %s %s\n", p.red("error:"), err.Error())
 	if errors.As(err, &ce) && ce.hint != "" {
 		fmt.Fprintf(w, "orgctl: %s %s\n", p.yellow("hint:"), ce.hint)
 	}

@@ -36,9 +36,7 @@ func (rp *resultPrinter) progress(r *verify.Result, elapsed, wait time.Duration)
 		return
 	}
 	if rp.f.opts.Output == "jsonl" {
-		if !r.Verified {
-			writeJSONLine(rp.out, r)
-		}
+		writeJSONLine(rp.out, r) // one object a poll, the last one included
 		return
 	}
 	if rp.f.opts.Output == "json" {
@@ -51,9 +49,10 @@ func (rp *resultPrinter) progress(r *verify.Result, elapsed, wait time.Duration)
 	fmt.Fprintf(rp.f.io.ErrOut, "orgctl: %s\n", rp.pe.dim(msg))
 }
 
-// done is called as each domain finishes.
-func (rp *resultPrinter) done(r *verify.Result) {
-	if rp.f.opts.Output != "jsonl" || rp.f.opts.Quiet {
+// done is called as each domain finishes; with --wait, progress has
+// printed it already.
+func (rp *resultPrinter) done(r *verify.Result, waited bool) {
+	if rp.f.opts.Output != "jsonl" || rp.f.opts.Quiet || waited {
 		return
 	}
 	rp.mu.Lock()

@@ -72,6 +72,10 @@ func executeWith(ctx context.Context, f *factory, args []string) int {
 		// the cancellation made fail, is the outcome.
 		err = errInterrupted
 	}
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && f.opts.Timeout > 0 {
+		err = &cliError{code: exitFailure, err: fmt.Errorf("gave up after %s (--timeout)", f.opts.Timeout),
+			hint: "raise --timeout, or check that the servers answer (-v traces every exchange)"}
+	}
 	if err != nil {
 		if errors.Is(err, errInterrupted) {
 			fmt.Fprintln(io.ErrOut, "orgctl: interrupted")

@@ -136,7 +136,7 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 				return
 			}
 			results[i] = res
-			p.done(res)
+			p.done(res, opts.Wait > 0)
 		}()
 	}
 	wg.Wait()
@@ -292,17 +292,18 @@ func (f *factory) record(results []*verify.Result) {
 		f.warnf("verification history not saved: %v", err)
 		return
 	}
+	var checks []store.DomainCheck
 	for _, r := range results {
 		if r == nil {
 			continue
 		}
 		for _, x := range append([]*verify.Result{r}, r.Subdomains...) {
-			c := store.Check{At: x.CheckedAt, Method: x.Method, Name: strings.TrimSuffix(x.Name, "."), Status: string(x.Status)}
-			if err := st.RecordCheck(r.Domain, c); err != nil {
-				f.warnf("verification history of %s not saved: %v", r.Domain, err)
-				return
-			}
+			checks = append(checks, store.DomainCheck{Domain: r.Domain,
+				Check: store.Check{At: x.CheckedAt, Method: x.Method, Name: strings.TrimSuffix(x.Name, "."), Status: string(x.Status)}})
 		}
+	}
+	if err := st.RecordChecks(checks); err != nil {
+		f.warnf("verification history not saved: %v", err)
 	}
 }
 

@@ -220,32 +220,60 @@ func (s *Store) Revoke(domain string, at time.Time) error {
 // stored, and on its own otherwise (a domain verified with --code), so that
 // Checks and LastVerified find it either way. A zero c.At is set to now.
 func (s *Store) RecordCheck(domain string, c Check) error {
-	k, err := key(domain)
-	if err != nil {
-		return fmt.Errorf("recording check: %w", err)
+	return s.RecordChecks([]DomainCheck{{Domain: domain, Check: c}})
+}
+
+// DomainCheck is a check and the domain it belongs to.
+type DomainCheck struct {
+	Domain string
+	Check  Check
+}
+
+// RecordChecks records many checks in one transaction, as RecordCheck
+// would one by one: a run over many domains commits (and syncs) once.
+func (s *Store) RecordChecks(checks []DomainCheck) error {
+	keys := make([]string, len(checks))
+	for i, dc := range checks {
+		k, err := key(dc.Domain)
+		if err != nil {
+			return fmt.Errorf("recording check: %w", err)
+		}
+		keys[i] = k
+		if dc.Check.At.IsZero() {
+			checks[i].Check.At = time.Now()
+		}
 	}
-	if c.At.IsZero() {
-		c.At = time.Now()
-	}
-	err = s.update(func(tx *bbolt.Tx) error {
+	err := s.update(func(tx *bbolt.Tx) error {
 		codes := tx.Bucket([]byte(bucketCodes))
-		code, found, err := s.getCode(codes, k)
-		if err != nil {
-			return err
+		byKey := tx.Bucket([]byte(bucketChecks))
+		for i, dc := range checks {
+			k, c := keys[i], dc.Check
+			code, found, err := s.getCode(codes, k)
+			if err != nil {
+				return err
+			}
+			if found {
+				code.History = capHistory(append(code.History, c))
+				if err := s.put(codes, k, code); err != nil {
+					return err
+				}
+				continue
+			}
+			hist, err := s.getChecks(byKey, k)
+			if err != nil {
+				return err
+			}
+			if err := s.put(byKey, k, capHistory(append(hist, c))); err != nil {
+				return err
+			}
 		}
-		if found {
-			code.History = capHistory(append(code.History, c))
-			return s.put(codes, k, code)
-		}
-		checks := tx.Bucket([]byte(bucketChecks))
-		hist, err := s.getChecks(checks, k)
-		if err != nil {
-			return err
-		}
-		return s.put(checks, k, capHistory(append(hist, c)))
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("recording check of %s: %w", k, err)
+		if len(keys) == 1 {
+			return fmt.Errorf("recording check of %s: %w", keys[0], err)
+		}
+		return fmt.Errorf("recording %d checks: %w", len(keys), err)
 	}
 	return nil
 }

@@ -903,3 +903,33 @@ func TestFileRemovedAfterOpen(t *testing.T) {
 		t.Errorf("RecordCheck: %v", err)
 	}
 }
+
+func TestRecordChecksBatch(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	if err := s.PutCode(Code{Domain: "a.test", Code: "668e156b-f5d3-430e-9944-f1d4385d043e", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}, false); err != nil {
+		t.Fatal(err)
+	}
+	batch := []DomainCheck{
+		{Domain: "a.test", Check: Check{At: at, Method: "dns", Name: "a.test", Status: "verified"}},
+		{Domain: "b.test", Check: Check{At: at, Method: "dns", Name: "b.test", Status: "not_found"}},
+		{Domain: "a.test", Check: Check{At: at.Add(time.Second), Method: "dns", Name: "www.a.test", Status: "not_found"}},
+	}
+	if err := s.RecordChecks(batch); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.Checks("a.test")
+	b, _ := s.Checks("b.test")
+	if len(a) != 2 || a[1].Name != "www.a.test" || len(b) != 1 || b[0].Status != "not_found" {
+		t.Errorf("a %v, b %v", a, b)
+	}
+	if err := s.RecordChecks([]DomainCheck{{Domain: "ok.test"}, {Domain: " "}}); err == nil {
+		t.Error("a batch with an empty domain was accepted")
+	}
+	if c, _ := s.Checks("ok.test"); len(c) != 0 {
+		t.Errorf("a rejected batch recorded %v", c)
+	}
+}
