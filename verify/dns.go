@@ -213,7 +213,10 @@ func (c *Checker) servers(ctx context.Context, res *Result, name string) (zone s
 	zone, err := c.findZone(ctx, res, name)
 	if err != nil {
 		fix := "check that the resolvers are reachable (--resolver)"
-		if findingFor(err) == "dns.servfail" {
+		switch findingFor(err) {
+		case "dns.ns_unreachable":
+			fix = "check that the name servers answer on UDP and TCP port 53 (--nameserver)"
+		case "dns.servfail":
 			fix = "the resolvers cannot resolve the domain: check its delegation and that its name servers answer; orgctl diagnose names DNSSEC failures"
 		}
 		res.add(Finding{Code: findingFor(err), Severity: SeverityError, Message: err.Error(), Fix: fix})

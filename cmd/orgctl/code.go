@@ -158,7 +158,7 @@ func runCodeNew(f *factory, opts *codeNewOptions, arg string) error {
 	} else if uuid, err = codegen.New(rand.Reader); err != nil {
 		return fmt.Errorf("generating a code: %w", err)
 	}
-	st, err := store.Open(f.opts.StateDir)
+	st, err := f.openStore()
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func runCodeShow(f *factory, arg string, records bool) error {
 	if err != nil {
 		return usageError(err, "")
 	}
-	st, err := store.Open(f.opts.StateDir)
+	st, err := f.openStore()
 	if err != nil {
 		return err
 	}
@@ -299,7 +299,7 @@ func newCodeListCmd(f *factory) *cobra.Command {
 }
 
 func runCodeList(f *factory) error {
-	st, err := store.Open(f.opts.StateDir)
+	st, err := f.openStore()
 	if err != nil {
 		return err
 	}
@@ -346,7 +346,7 @@ func newCodeRevokeCmd(f *factory) *cobra.Command {
 			if err != nil {
 				return usageError(err, "")
 			}
-			st, err := store.Open(f.opts.StateDir)
+			st, err := f.openStore()
 			if err != nil {
 				return err
 			}

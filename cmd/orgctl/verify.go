@@ -99,8 +99,11 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	if err != nil {
 		return err
 	}
-	if opts.Wait < 0 || opts.Interval <= 0 {
-		return usageErrorf("", "--wait must not be negative and --interval must be positive")
+	if opts.Wait < 0 {
+		return usageErrorf("e.g. --wait 15m", "invalid --wait %s: must not be negative", opts.Wait)
+	}
+	if opts.Interval <= 0 {
+		return usageErrorf("e.g. --interval 5s", "invalid --interval %s: must be positive", opts.Interval)
 	}
 	jobs, err := f.jobs(domains, opts.Code)
 	if err != nil {
@@ -218,7 +221,7 @@ func (f *factory) jobs(domains []string, codeFlag string) ([]job, error) {
 			// A stored record for the same code still knows its subdomains
 			// and expiry.
 			if st == nil {
-				st, _ = store.Open(f.opts.StateDir)
+				st, _ = f.openStore()
 			}
 			if st != nil {
 				if rec, err := st.Code(d); err == nil && rec.Code == uuid {
@@ -229,9 +232,9 @@ func (f *factory) jobs(domains []string, codeFlag string) ([]job, error) {
 		}
 		return jobs, nil
 	}
-	st, err := store.Open(f.opts.StateDir)
+	st, err := f.openStore()
 	if err != nil {
-		return nil, usageError(err, "pass the code with --code, or fix --state-dir")
+		return nil, err
 	}
 	var missing []string
 	for _, d := range domains {
@@ -287,7 +290,7 @@ func (f *factory) checker() (*verify.Checker, error) {
 // record appends each result to the verification history; a failure to
 // write is a warning, not a failed verification.
 func (f *factory) record(results []*verify.Result) {
-	st, err := store.Open(f.opts.StateDir)
+	st, err := f.openStore()
 	if err != nil {
 		f.warnf("verification history not saved: %v", err)
 		return
@@ -304,6 +307,23 @@ func (f *factory) record(results []*verify.Result) {
 	}
 	if err := st.RecordChecks(checks); err != nil {
 		f.warnf("verification history not saved: %v", err)
+	}
+}
+
+// openStore opens the state under --state-dir. A directory that cannot
+// be made is a configuration error (exit 2); a locked or damaged state
+// file is not (exit 1), and the error says what to do.
+func (f *factory) openStore() (*store.Store, error) {
+	st, err := store.Open(f.opts.StateDir)
+	switch {
+	case err == nil:
+		return st, nil
+	case errors.Is(err, store.ErrLocked):
+		return nil, &cliError{code: exitFailure, err: err, hint: "another orgctl is using the state; retry when it is done"}
+	case errors.Is(err, store.ErrCorrupt), errors.Is(err, store.ErrSchema):
+		return nil, &cliError{code: exitFailure, err: err}
+	default:
+		return nil, usageError(err, "check --state-dir (ORGCTL_STATE_DIR)")
 	}
 }
 
