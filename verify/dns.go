@@ -211,6 +211,15 @@ func firstRepeat(names []string) string {
 // servers; ok is false when they cannot be found (findings say why).
 func (c *Checker) servers(ctx context.Context, res *Result, name string) (zone string, targets []target, ok bool) {
 	zone, err := c.findZone(ctx, res, name)
+	if err != nil && len(c.Nameservers) > 0 && ctxErr(ctx) == nil {
+		// The given servers are asked whatever the zone: not knowing it
+		// only costs the SOA serials.
+		res.add(Finding{Code: findingFor(err), Severity: SeverityWarning, Message: err.Error() + "; asking the given name servers anyway"})
+		for _, ns := range c.Nameservers {
+			targets = append(targets, target{addr: ns})
+		}
+		return "", targets, true
+	}
 	if err != nil {
 		fix := "check that the resolvers are reachable (--resolver)"
 		switch findingFor(err) {

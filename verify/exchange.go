@@ -95,6 +95,12 @@ func (c *Checker) query(ctx context.Context, addr, name string, qtype uint16, rd
 	m.SetEdns0(c.udpSize(), false)
 
 	r := c.exchange(ctx, m, "udp", addr)
+	if r.err == nil && (r.msg.Rcode == dns.RcodeFormatError || r.msg.Rcode == dns.RcodeNotImplemented) && r.msg.IsEdns0() == nil {
+		// A server from before EDNS (RFC 6891 §7): ask again without it.
+		c.tracef("%s: %s answered %s to EDNS, retrying without", addr, name, dns.RcodeToString[r.msg.Rcode])
+		m.Extra = nil
+		r = c.exchange(ctx, m, "udp", addr)
+	}
 	if r.err != nil || !r.msg.Truncated {
 		return r
 	}

@@ -116,8 +116,17 @@ func TestRetriesOnlyTimeouts(t *testing.T) {
 	if res.Status != verify.StatusError {
 		t.Errorf("status %s, want error", res.Status)
 	}
-	if n := len(drop.Queries()); n != 3 {
-		t.Errorf("%d tries against a silent server, want 3", n)
+	tries := map[string]int{}
+	for _, q := range drop.Queries() {
+		tries[q.String()]++
+	}
+	if len(tries) == 0 {
+		t.Fatal("no query reached the silent server")
+	}
+	for q, n := range tries {
+		if n != 3 {
+			t.Errorf("%s tried %d times against a silent server, want 3", q, n)
+		}
 	}
 }
 
@@ -172,4 +181,25 @@ func TestPollGivesUp(t *testing.T) {
 		}, nil); err == nil {
 		t.Error("a cancelled poll returned no error")
 	}
+}
+
+func TestNameserversThatRefuseEverything(t *testing.T) {
+	lame := verifytest.Start(t, verifytest.Options{Refuse: true}, zone(1, ""))
+	c := &verify.Checker{Nameservers: []string{lame.Addr}, Timeout: 300 * time.Millisecond}
+	res, err := c.DNS(context.Background(), "main.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// REFUSED is an answer: the server does not have the code.
+	expect(t, res, verify.StatusNotFound, []string{"dns.lame"}, nil)
+}
+
+func TestServerWithoutEDNS(t *testing.T) {
+	old := verifytest.Start(t, verifytest.Options{NoEDNS: true}, zone(1, "@ IN TXT \""+code+"\"\n"))
+	c := &verify.Checker{Nameservers: []string{old.Addr}, Timeout: 300 * time.Millisecond}
+	res, err := c.DNS(context.Background(), "main.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, res, verify.StatusVerified, nil, []string{"dns.lame"})
 }

@@ -63,6 +63,10 @@ func reply(r *dns.Msg, opts Options, zs zoneSet) *dns.Msg {
 	m.Compress = true
 	m.RecursionAvailable = opts.Recursive
 	opt := r.IsEdns0()
+	if opt != nil && opts.NoEDNS {
+		m.Rcode = dns.RcodeFormatError
+		return m
+	}
 	if opt != nil {
 		m.SetEdns0(ednsSize, opt.Do())
 		if opt.Version() != 0 {

@@ -55,6 +55,10 @@ type Options struct {
 	// OPT), so the client retries over TCP, which always gets everything.
 	MaxUDP int
 
+	// NoEDNS makes the server one from before EDNS (RFC 6891 §7): it
+	// answers FORMERR, without an OPT record, to queries that carry one.
+	NoEDNS bool
+
 	// OnReload, if set, is called after every reload of a LoadDir directory
 	// that ReloadIfChanged or a query triggered, with nil or the reason the
 	// old data is still being served. It runs on the goroutine that found

@@ -321,6 +321,7 @@ func TestFaults(t *testing.T) {
 			want: want{aa: true, answer: answer},
 		},
 		{name: "NoAA", opts: verifytest.Options{NoAA: true}, want: want{answer: answer}},
+		{name: "NoEDNS without EDNS answers", opts: verifytest.Options{NoEDNS: true}, want: want{aa: true, answer: answer}},
 		{
 			name: "Refuse beats ServFail", opts: verifytest.Options{Refuse: true, ServFail: true},
 			want: want{rcode: dns.RcodeRefused},
@@ -350,6 +351,16 @@ func TestFaults(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+func TestNoEDNSRejectsOPT(t *testing.T) {
+	srv := verifytest.Start(t, verifytest.Options{NoEDNS: true}, exampleZone)
+	m := question("_orgctl.example.com.", dns.TypeTXT)
+	m.SetEdns0(1232, false)
+	r := exchange(t, srv.Addr, "udp", m)
+	if r.Rcode != dns.RcodeFormatError || r.IsEdns0() != nil || len(r.Answer) != 0 {
+		t.Errorf("rcode %s, OPT %v, %d answers; want FORMERR without OPT", dns.RcodeToString[r.Rcode], r.IsEdns0() != nil, len(r.Answer))
 	}
 }
 
