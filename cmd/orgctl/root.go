@@ -28,7 +28,6 @@ type globalOptions struct {
 	Resolvers   []string
 	Nameservers []string
 	NSPort      int
-	ConnectTo   []string
 }
 
 // factory is what commands get: streams, options, settings, clock.
@@ -135,7 +134,6 @@ provider over SCIM 2.0.
 	pf.StringSliceVar(&o.Resolvers, "resolver", nil, "recursive resolver HOST:PORT to use, repeatable (default: from /etc/resolv.conf)")
 	pf.StringSliceVar(&o.Nameservers, "nameserver", nil, "treat HOST:PORT as an authoritative server and skip discovery, repeatable")
 	pf.IntVar(&o.NSPort, "ns-port", 53, "port of the authoritative servers found by discovery")
-	pf.StringSliceVar(&o.ConnectTo, "connect-to", nil, "send HTTP for HOST:PORT to ADDR:PORT (curl semantics), repeatable")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json", "jsonl"}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddCommand(

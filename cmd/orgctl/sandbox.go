@@ -51,7 +51,14 @@ func runSandbox(ctx context.Context, f *factory, opts *sandboxOptions) error {
 	if dir == "" {
 		dir = filepath.Join(f.opts.StateDir, "sandbox", "zones")
 	}
-	sb, err := sandbox.Start(sandbox.Options{Dir: dir, Resolver: opts.Resolver, Authoritative: opts.Auth})
+	onReload := func(err error) {
+		if err != nil {
+			f.warnf("sandbox: the edited zone files do not load, still serving the previous data: %v", err)
+		} else if f.opts.Verbose {
+			fmt.Fprintf(f.io.ErrOut, "orgctl: sandbox: reloaded the zone files in %s\n", dir)
+		}
+	}
+	sb, err := sandbox.Start(sandbox.Options{Dir: dir, Resolver: opts.Resolver, Authoritative: opts.Auth, OnReload: onReload})
 	if err != nil {
 		return usageError(err, "")
 	}

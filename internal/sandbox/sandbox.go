@@ -31,6 +31,9 @@ type Options struct {
 	// empty picks free ports on 127.0.0.1.
 	Resolver      string
 	Authoritative string
+	// OnReload, when set, hears of every re-reading of Dir after an edit,
+	// with the reason the new files could not be served (nil: served).
+	OnReload func(err error)
 }
 
 // Sandbox is a running sandbox.
@@ -71,7 +74,9 @@ func Start(o Options) (*Sandbox, error) {
 	}
 	sb := &Sandbox{Dir: o.Dir}
 	var err error
-	if sb.Auth, err = start(o.Authoritative, verifytest.Options{}, o.Dir); err != nil {
+	// The authoritative server reports reloads; the resolver reads the
+	// same files.
+	if sb.Auth, err = start(o.Authoritative, verifytest.Options{OnReload: o.OnReload}, o.Dir); err != nil {
 		return nil, err
 	}
 	if sb.Resolver, err = start(o.Resolver, verifytest.Options{Recursive: true}, o.Dir); err != nil {

@@ -97,3 +97,32 @@ func atoi(t *testing.T, s string) int {
 	}
 	return n
 }
+
+func TestSandboxReportsBadEdits(t *testing.T) {
+	dir := t.TempDir()
+	errs := make(chan error, 10)
+	sb, err := sandbox.Start(sandbox.Options{Dir: dir, OnReload: func(err error) { errs <- err }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	os.WriteFile(filepath.Join(dir, "example.test.zone"), []byte("this is not a zone file\n"), 0o644)
+	time.Sleep(250 * time.Millisecond) // the servers look at the directory at most every 200ms
+	c := &verify.Checker{Resolvers: []string{sb.Resolver.Addr}, NSPort: atoi(t, sb.NSPort()), Timeout: time.Second}
+	res, err := c.DNS(context.Background(), "example.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errs:
+		if err == nil || !strings.Contains(err.Error(), "example.test.zone") {
+			t.Errorf("reload error = %v, want one naming the file", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no reload reported")
+	}
+	// The previous data is still served.
+	if res.Status != verify.StatusNotFound || res.Zone != "example.test." {
+		t.Errorf("after a bad edit: status %s zone %q", res.Status, res.Zone)
+	}
+}
