@@ -271,7 +271,7 @@ func (c *Checker) judgeResolvers(res *Result, resolvers []Server, authVerified b
 		case s.Rcode == "SERVFAIL":
 			res.add(Finding{Code: "dns.servfail", Severity: SeverityError, Server: s.Server,
 				Message: fmt.Sprintf("the resolver %s returned SERVFAIL for %s TXT", s.Server, s.Name),
-				Fix:     "run orgctl diagnose: a SERVFAIL often means a DNSSEC failure or unreachable name servers"})
+				Fix:     "a SERVFAIL means a DNSSEC failure or unreachable name servers: if dig +cd TXT NAME @RESOLVER answers, DNSSEC validation fails"})
 			res.setStatus(StatusError)
 		case authVerified && !s.Match:
 			left := int64(s.TTL)

@@ -226,7 +226,7 @@ func (c *Checker) servers(ctx context.Context, res *Result, name string) (zone s
 		case "dns.ns_unreachable":
 			fix = "check that the name servers answer on UDP and TCP port 53 (--nameserver)"
 		case "dns.servfail":
-			fix = "the resolvers cannot resolve the domain: check its delegation and that its name servers answer; orgctl diagnose names DNSSEC failures"
+			fix = "the resolvers cannot resolve the domain: check its delegation and that its name servers answer; if dig +cd answers, DNSSEC validation fails"
 		}
 		res.add(Finding{Code: findingFor(err), Severity: SeverityError, Message: err.Error(), Fix: fix})
 		return "", nil, false
