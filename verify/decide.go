@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 )
@@ -271,7 +272,8 @@ func (c *Checker) judgeResolvers(res *Result, resolvers []Server, authVerified b
 		case s.Rcode == "SERVFAIL":
 			res.add(Finding{Code: "dns.servfail", Severity: SeverityError, Server: s.Server,
 				Message: fmt.Sprintf("the resolver %s returned SERVFAIL for %s TXT", s.Server, s.Name),
-				Fix:     "a SERVFAIL means a DNSSEC failure or unreachable name servers: if dig +cd TXT NAME @RESOLVER answers, DNSSEC validation fails"})
+				Fix: fmt.Sprintf("a SERVFAIL means a DNSSEC failure or unreachable name servers: if '%s' answers, DNSSEC validation fails",
+					digCD(s.Name, s.Server))})
 			res.setStatus(StatusError)
 		case authVerified && !s.Match:
 			left := int64(s.TTL)
@@ -342,4 +344,18 @@ func quoteAll(vs []string) string {
 		q[i] = fmt.Sprintf("%q", v)
 	}
 	return strings.Join(q, ", ")
+}
+
+// digCD is the dig command that asks server for name's TXT records with
+// DNSSEC checking disabled.
+func digCD(name, server string) string {
+	host, port, err := net.SplitHostPort(server)
+	if err != nil {
+		return "dig +cd TXT " + name
+	}
+	cmd := "dig +cd TXT " + name + " @" + host
+	if port != "53" {
+		cmd += " -p " + port
+	}
+	return cmd
 }
