@@ -933,3 +933,79 @@ func TestRecordChecksBatch(t *testing.T) {
 		t.Errorf("a rejected batch recorded %v", c)
 	}
 }
+
+const crashEnv = "ORGCTL_STORE_TEST_CRASH_DIR"
+
+// TestHelperCrashWriter writes codes and checks as fast as it can until
+// it is killed.
+func TestHelperCrashWriter(t *testing.T) {
+	dir := os.Getenv(crashEnv)
+	if dir == "" {
+		t.Skip("helper for TestCrashLeavesStateReadable")
+	}
+	s, err := Open(dir, WithLockTimeout(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now()
+	for i := 0; ; i++ {
+		d := fmt.Sprintf("d%d.example", i%50)
+		c := Code{Domain: d, Code: "668e156b-f5d3-430e-9944-f1d4385d043e", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+		if err := s.PutCode(c, true); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordCheck(d, Check{At: at, Method: "dns", Name: d, Status: "verified"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestCrashLeavesStateReadable kills a writing process (SIGKILL, as a
+// crash or an OOM kill would) at various moments; every time, the state
+// opens, every record decodes, and writing goes on.
+func TestCrashLeavesStateReadable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	dir := t.TempDir()
+	for round, after := range []time.Duration{30, 55, 80, 120, 170, 250} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperCrashWriter$", "-test.count=1")
+		cmd.Env = append(os.Environ(), crashEnv+"="+dir)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(after * time.Millisecond)
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		err := cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.Success() {
+			t.Fatalf("round %d: writer ended on its own (%v):\n%s", round, err, out.String())
+		}
+		s, err := Open(dir)
+		if err != nil {
+			t.Fatalf("round %d: after a kill at %v the state does not open: %v", round, after, err)
+		}
+		codes, err := s.Codes()
+		if err != nil {
+			t.Fatalf("round %d: reading codes: %v", round, err)
+		}
+		for _, c := range codes {
+			if _, err := s.Checks(c.Domain); err != nil {
+				t.Fatalf("round %d: reading history of %s: %v", round, c.Domain, err)
+			}
+		}
+		if err := s.RecordCheck("after.example", Check{Method: "dns", Name: "after.example", Status: "verified"}); err != nil {
+			t.Fatalf("round %d: writing after the crash: %v", round, err)
+		}
+	}
+	s := open(t, dir)
+	if h, _ := s.Checks("after.example"); len(h) != 6 {
+		t.Errorf("after.example has %d checks, want one per round (6)", len(h))
+	}
+	if codes, _ := s.Codes(); len(codes) == 0 {
+		t.Error("the writers wrote nothing before being killed: the test proved nothing")
+	}
+}
