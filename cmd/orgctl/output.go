@@ -21,6 +21,8 @@ type resultPrinter struct {
 	out io.Writer
 	p   palette
 	pe  palette
+
+	drawn bool // a progress line is on the terminal
 }
 
 func newResultPrinter(f *factory) *resultPrinter {
@@ -42,11 +44,29 @@ func (rp *resultPrinter) progress(r *verify.Result, elapsed, wait time.Duration)
 	if rp.f.opts.Output == "json" {
 		return
 	}
-	msg := fmt.Sprintf("waiting for %s: %s after %s of %s", r.Domain, r.Status, elapsed.Round(time.Second), wait)
+	step := time.Second
+	if elapsed < 10*time.Second {
+		step = 100 * time.Millisecond
+	}
+	msg := fmt.Sprintf("waiting for %s: %s after %s of %s", r.Domain, r.Status, elapsed.Round(step), wait)
 	if r.TimeLeftSeconds > 0 {
 		msg += fmt.Sprintf(" (resolvers may serve old data for %ds more)", r.TimeLeftSeconds)
 	}
-	fmt.Fprintf(rp.f.io.ErrOut, "orgctl: %s\n", rp.pe.dim(msg))
+	if rp.f.io.errTTY {
+		// One line, redrawn at each poll and cleared at the end.
+		fmt.Fprintf(rp.f.io.ErrOut, "\r\x1b[Korgctl: %s", rp.pe.dim(msg))
+		rp.drawn = true
+		return
+	}
+	fmt.Fprintf(rp.f.io.ErrOut, "orgctl: %s\n", msg)
+}
+
+// clearProgress removes the progress line from a terminal.
+func (rp *resultPrinter) clearProgress() {
+	if rp.drawn {
+		fmt.Fprint(rp.f.io.ErrOut, "\r\x1b[K")
+		rp.drawn = false
+	}
 }
 
 // done is called as each domain finishes; with --wait, progress has
@@ -62,6 +82,7 @@ func (rp *resultPrinter) done(r *verify.Result, waited bool) {
 
 // finish prints what was not printed as it came.
 func (rp *resultPrinter) finish(results []*verify.Result) {
+	rp.clearProgress()
 	if rp.f.opts.Quiet {
 		return
 	}

@@ -175,3 +175,31 @@ func TestInterrupted(t *testing.T) {
 		t.Errorf("exit code = %d, want 130; stderr %q", code, errOut.String())
 	}
 }
+
+func TestWaitProgress(t *testing.T) {
+	srv := verifytest.Start(t, verifytest.Options{}, testZone)
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir()}
+	args := []string{"verify", "dns", "www.main.test", "--nameserver", srv.Addr, "--code", testCode, "--wait", "300ms", "--interval", "200ms"}
+
+	// Piped: a line a poll.
+	code, stdout, stderr := runCmd(t, false, env, args...)
+	if code != 3 {
+		t.Fatalf("exit %d", code)
+	}
+	// Polls at 0, 200ms and at the 300ms deadline.
+	if n := strings.Count(stderr, "orgctl: waiting for www.main.test: not_found after "); n != 3 {
+		t.Errorf("%d progress lines, want 3:\n%s", n, stderr)
+	}
+	if strings.Contains(stderr, "\r") {
+		t.Errorf("carriage returns in piped stderr: %q", stderr)
+	}
+	if !strings.HasPrefix(stdout, "www.main.test: not_found") {
+		t.Errorf("stdout %q", stdout)
+	}
+
+	// Terminal: one line redrawn, cleared before the result.
+	_, _, stderr = runCmd(t, true, env, args...)
+	if !strings.HasPrefix(stderr, "\r\x1b[Korgctl: ") || !strings.HasSuffix(stderr, "\r\x1b[K") || strings.Contains(stderr, "\n") {
+		t.Errorf("tty stderr %q, want redrawn lines and a final clear", stderr)
+	}
+}
