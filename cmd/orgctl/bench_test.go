@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -42,4 +44,28 @@ func BenchmarkVerifyStdin(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/100, "µs/domain")
+}
+
+// BenchmarkProcessVerify runs the built binary as a user would, once per
+// iteration: process start, config, one check with discovery through an
+// in-process resolver and authoritative server, history written, exit.
+func BenchmarkProcessVerify(b *testing.B) {
+	bin := filepath.Join(b.TempDir(), "orgctl")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	zone := "$ORIGIN bench.test.\n$TTL 300\n@ IN SOA ns1.bench.test. h.bench.test. 1 3600 600 86400 60\n" +
+		"@ IN NS ns1.bench.test.\nns1 IN A 127.0.0.1\n@ IN TXT \"" + testCode + "\"\n"
+	auth := verifytest.Start(b, verifytest.Options{}, zone)
+	res := verifytest.Start(b, verifytest.Options{Recursive: true}, zone)
+	_, port, _ := net.SplitHostPort(auth.Addr)
+	state := b.TempDir()
+	for b.Loop() {
+		cmd := exec.Command(bin, "verify", "dns", "bench.test", "-q", "--code", testCode,
+			"--resolver", res.Addr, "--ns-port", port, "--state-dir", state)
+		cmd.Env = []string{"HOME=" + state}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%v: %s", err, out)
+		}
+	}
 }
