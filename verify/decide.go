@@ -89,9 +89,18 @@ func (c *Checker) decide(res *Result, auth authOutcome, resolvers []Server) {
 		return
 	}
 	if len(reachable) == 0 {
+		// Fall back to the resolvers for what they can tell, never for a
+		// pass: their answer may come from a cache or another view.
+		seen := ""
+		for _, s := range resolvers {
+			if s.Match {
+				seen = fmt.Sprintf("; the resolver %s serves the code, but that cannot be confirmed at the source", s.Server)
+				break
+			}
+		}
 		res.addf("dns.ns_unreachable", SeverityError,
 			"make sure the name servers are up and reachable on UDP and TCP port 53, then retry",
-			"none of the %d authoritative server addresses of %s answered", len(auth.servers), res.Zone)
+			"none of the %d authoritative server addresses of %s answered%s", len(auth.servers), res.Zone, seen)
 		res.setStatus(StatusError)
 		c.judgeResolvers(res, resolvers, false)
 		return

@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -202,4 +203,23 @@ func TestServerWithoutEDNS(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(t, res, verify.StatusVerified, nil, []string{"dns.lame"})
+}
+
+func TestAllAuthoritativeUnreachableNeverPasses(t *testing.T) {
+	c := world{ns1: zone(1, "@ IN TXT \""+code+"\"\n"), o1: verifytest.Options{Drop: true}, o2: verifytest.Options{Drop: true}}.checker(t)
+	res, err := c.DNS(context.Background(), "main.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The resolver has the code; that is said, but it is not a pass.
+	expect(t, res, verify.StatusError, []string{"dns.ns_unreachable"}, nil)
+	var msg string
+	for _, f := range res.Findings {
+		if f.Code == "dns.ns_unreachable" && f.Severity == verify.SeverityError {
+			msg = f.Message
+		}
+	}
+	if !strings.Contains(msg, "serves the code, but that cannot be confirmed") {
+		t.Errorf("message %q does not say what the resolver saw", msg)
+	}
 }
