@@ -154,12 +154,7 @@ func retryable(err error) bool {
 		return true
 	}
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
-		errors.Is(err, net.ErrClosed) || isConnErr(err)
-}
-
-func isConnErr(err error) bool {
-	var oe *net.OpError
-	return errors.As(err, &oe)
+		errors.Is(err, net.ErrClosed)
 }
 
 // describe turns an exchange error into words for findings.

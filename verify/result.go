@@ -139,14 +139,3 @@ func (r *Result) merge(sub *Result) {
 		r.TimeLeftSeconds = sub.TimeLeftSeconds
 	}
 }
-
-// Worst returns the worst status of the results, StatusVerified for none.
-func Worst(rs ...*Result) Status {
-	w := StatusVerified
-	for _, r := range rs {
-		if r != nil && r.Status.rank() > w.rank() {
-			w = r.Status
-		}
-	}
-	return w
-}

@@ -17,15 +17,14 @@ type IOStreams struct {
 	Out    io.Writer
 	ErrOut io.Writer
 
-	inTTY, outTTY, errTTY bool
-	noColor               bool
+	outTTY, errTTY bool
+	noColor        bool
 }
 
 // systemIO returns the process's streams.
 func systemIO() *IOStreams {
 	return &IOStreams{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
-		inTTY:   isTerminal(os.Stdin),
 		outTTY:  isTerminal(os.Stdout),
 		errTTY:  isTerminal(os.Stderr),
 		noColor: os.Getenv("NO_COLOR") != "",
@@ -36,11 +35,11 @@ func isTerminal(f *os.File) bool {
 	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
 
-// testIO returns streams backed by buffers; tty sets all three as
-// terminals.
+// testIO returns streams backed by buffers; tty makes stdout and
+// stderr terminals.
 func testIO(tty bool) (*IOStreams, *bytes.Buffer, *bytes.Buffer, *bytes.Buffer) {
 	in, out, errOut := &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
-	return &IOStreams{In: in, Out: out, ErrOut: errOut, inTTY: tty, outTTY: tty, errTTY: tty}, in, out, errOut
+	return &IOStreams{In: in, Out: out, ErrOut: errOut, outTTY: tty, errTTY: tty}, in, out, errOut
 }
 
 // colorOut reports whether stdout gets colour: a terminal, no NO_COLOR,
