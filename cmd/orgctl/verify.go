@@ -215,14 +215,11 @@ func (f *factory) jobs(domains []string, codeFlag string) ([]job, error) {
 		if err != nil {
 			return nil, usageError(fmt.Errorf("--code: %w", err), "")
 		}
-		var st *store.Store
+		// A stored record of the same code still knows its subdomains
+		// and expiry; without a readable store, the code alone is used.
+		st, _ := f.openStore()
 		for _, d := range domains {
 			j := job{domain: d, code: verify.Code{Value: codegen.Value(uuid)}}
-			// A stored record for the same code still knows its subdomains
-			// and expiry.
-			if st == nil {
-				st, _ = f.openStore()
-			}
 			if st != nil {
 				if rec, err := st.Code(d); err == nil && rec.Code == uuid {
 					j.code.Subdomains, j.code.ExpiresAt = rec.Subdomains, rec.ExpiresAt
