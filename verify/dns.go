@@ -39,6 +39,8 @@ type Checker struct {
 	Now func() time.Time
 	// Trace, when set, receives a line for every exchange (verbose mode).
 	Trace func(format string, args ...any)
+	// HTTPOptions configure the HTTP method.
+	HTTPOptions
 }
 
 // Code is what a check expects to find.
@@ -80,13 +82,20 @@ func (c *Checker) DNS(ctx context.Context, domain string, code Code) (*Result, e
 	if len(c.Resolvers) == 0 && len(c.Nameservers) == 0 {
 		return nil, errors.New("verify: no resolvers and no nameservers configured")
 	}
+	return perName(ctx, domain, code, c.checkName)
+}
+
+// perName checks domain and each of code.Subdomains with check, and folds
+// the subdomains' results into the domain's.
+func perName(ctx context.Context, domain string, code Code, check func(ctx context.Context, domain, name string, code Code) *Result) (*Result, error) {
 	start := time.Now()
-	res := c.checkName(ctx, domain, domain, code)
+	res := check(ctx, domain, domain, code)
 	for _, sub := range code.Subdomains {
-		if strings.EqualFold(strings.TrimSuffix(sub, "."), domain) {
+		sub = strings.TrimSuffix(sub, ".")
+		if strings.EqualFold(sub, domain) {
 			continue
 		}
-		res.merge(c.checkName(ctx, domain, sub, code))
+		res.merge(check(ctx, domain, sub, code))
 	}
 	if err := ctxErr(ctx); err != nil {
 		return nil, err
@@ -117,15 +126,21 @@ func (c *Checker) checkName(ctx context.Context, domain, name string, code Code)
 	}
 	c.decide(res, auth, resolvers)
 
-	if !code.ExpiresAt.IsZero() && !c.now().Before(code.ExpiresAt) {
-		res.addf("code.expired", SeverityError,
-			"get a new code from the provider (or run orgctl code new) and publish that one",
-			"the code expired on %s; the provider no longer accepts it", code.ExpiresAt.UTC().Format(time.RFC3339))
-		if res.Status.rank() < StatusMismatch.rank() {
-			res.setStatus(StatusMismatch)
-		}
-	}
+	c.expiry(res, code)
 	return res
+}
+
+// expiry reports an expired code; it is at best a mismatch.
+func (c *Checker) expiry(res *Result, code Code) {
+	if code.ExpiresAt.IsZero() || c.now().Before(code.ExpiresAt) {
+		return
+	}
+	res.addf("code.expired", SeverityError,
+		"get a new code from the provider (or run orgctl code new) and publish that one",
+		"the code expired on %s; the provider no longer accepts it", code.ExpiresAt.UTC().Format(time.RFC3339))
+	if res.Status.rank() < StatusMismatch.rank() {
+		res.setStatus(StatusMismatch)
+	}
 }
 
 // authOutcome is what the authoritative servers said about the final name

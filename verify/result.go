@@ -100,12 +100,20 @@ type Result struct {
 	DurationMS int64     `json:"duration_ms"`
 	// TimeLeftSeconds is, for StatusPropagating, how long resolvers may keep
 	// serving old data (record TTL or negative TTL).
-	TimeLeftSeconds int64     `json:"time_left_s,omitempty"`
-	Servers         []Server  `json:"servers"`
-	Findings        []Finding `json:"findings"`
+	TimeLeftSeconds int64    `json:"time_left_s,omitempty"`
+	Servers         []Server `json:"servers"`
+	// URL and Addresses are set by the HTTP method: the file's address
+	// and what each address of the host served.
+	URL       string    `json:"url,omitempty"`
+	Addresses []Address `json:"addresses,omitempty"`
+	Findings  []Finding `json:"findings"`
 	// Subdomains holds the results for the subdomains checked with the
 	// domain; Status is then the worst of all names.
 	Subdomains []*Result `json:"subdomains,omitempty"`
+	// DNS and HTTP hold both methods' results when one check ran both
+	// (Checker.Any); the fields above are then those of the deciding one.
+	DNS  *Result `json:"dns,omitempty"`
+	HTTP *Result `json:"http,omitempty"`
 }
 
 func (r *Result) add(f Finding) {
