@@ -202,26 +202,31 @@ func printCodeNew(w io.Writer, p palette, v codeView, now time.Time) {
 	fmt.Fprintf(w, "     URL:   %s\n", v.HTTP.URL)
 	fmt.Fprintf(w, "     body:  %s\n", v.HTTP.Body)
 	fmt.Fprintf(w, "            (exactly this text: no HTML, no quotes, no byte-order mark)\n\n")
-	fmt.Fprintf(w, "Then check it with: orgctl verify dns %s\n", v.Domain)
+	fmt.Fprintf(w, "Then check it with: orgctl verify %s (DNS, then HTTP)\n", v.Domain)
 }
 
 func newCodeShowCmd(f *factory) *cobra.Command {
-	var records bool
+	var records, file bool
 	cmd := &cobra.Command{
 		Use:   "show DOMAIN",
 		Short: "Show a stored code, its age, expiry and verification history",
 		Example: `  orgctl code show main.com
-  orgctl code show main.com --records >> /etc/bind/zones/main.com.zone`,
+  orgctl code show main.com --records >> /etc/bind/zones/main.com.zone
+  orgctl code show main.com --file > /var/www/html/logmein-verification-code.txt`,
 		Args: exactArgs(1, "DOMAIN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCodeShow(f, args[0], records)
+			if records && file {
+				return usageErrorf("", "--records and --file cannot be used together")
+			}
+			return runCodeShow(f, args[0], records, file)
 		},
 	}
 	cmd.Flags().BoolVar(&records, "records", false, "print only the TXT records, as fully qualified zone-file lines")
+	cmd.Flags().BoolVar(&file, "file", false, "print only the HTTP file's content, exactly (no final newline)")
 	return cmd
 }
 
-func runCodeShow(f *factory, arg string, records bool) error {
+func runCodeShow(f *factory, arg string, records, file bool) error {
 	d, err := domain.Normalize(arg)
 	if err != nil {
 		return usageError(err, "")
@@ -251,6 +256,10 @@ func runCodeShow(f *factory, arg string, records bool) error {
 		return writeJSON(f.io.Out, f.opts.Output, v)
 	}
 	w, p := f.io.Out, palette{on: f.io.colorOut()}
+	if file {
+		fmt.Fprint(w, v.HTTP.Body)
+		return nil
+	}
 	if records {
 		for _, r := range v.Records {
 			fmt.Fprintln(w, r.FQDNLine)

@@ -119,14 +119,40 @@ func writeJSONLine(w io.Writer, v any) {
 //	main.com: verified (dns, main.com., 2/2 authoritative servers, 1 resolver)
 //	  error    dns.nxdomain: …
 //	           fix: …
+//
+// When verify ran both methods, a headline comes first and each method's
+// result follows, indented.
 func (rp *resultPrinter) text(r *verify.Result) {
-	w, p := rp.out, rp.p
-	fmt.Fprintf(w, "%s: %s (%s)\n", p.bold(r.Domain), rp.status(r.Status), summary(r))
-	rp.details(r, "  ")
-	for _, s := range r.Subdomains {
-		fmt.Fprintf(w, "  %s: %s (%s)\n", strings.TrimSuffix(s.Name, "."), rp.status(s.Status), summary(s))
-		rp.details(s, "    ")
+	if r.DNS != nil && r.HTTP != nil {
+		fmt.Fprintf(rp.out, "%s: %s (%s)\n", rp.p.bold(r.Domain), rp.status(r.Status), eitherSummary(r))
+		rp.block(r.DNS, "  ", r.DNS.Method+": ", false)
+		rp.block(r.HTTP, "  ", r.HTTP.Method+": ", false)
+		return
 	}
+	rp.block(r, "", rp.p.bold(r.Domain)+": ", true)
+}
+
+// block prints one method's result: its line, details and subdomains.
+func (rp *resultPrinter) block(r *verify.Result, indent, label string, withMethod bool) {
+	w := rp.out
+	fmt.Fprintf(w, "%s%s%s (%s)\n", indent, label, rp.status(r.Status), summary(r, withMethod))
+	rp.details(r, indent+"  ")
+	for _, s := range r.Subdomains {
+		fmt.Fprintf(w, "%s  %s: %s (%s)\n", indent, strings.TrimSuffix(s.Name, "."), rp.status(s.Status), summary(s, withMethod))
+		rp.details(s, indent+"    ")
+	}
+}
+
+// eitherSummary says which method decided a result of `orgctl verify`.
+func eitherSummary(r *verify.Result) string {
+	if r.Verified {
+		other := r.DNS
+		if r.Method == verify.MethodDNS {
+			other = r.HTTP
+		}
+		return fmt.Sprintf("by %s; %s: %s", r.Method, other.Method, other.Status)
+	}
+	return fmt.Sprintf("dns: %s, http: %s", r.DNS.Status, r.HTTP.Status)
 }
 
 func (rp *resultPrinter) details(r *verify.Result, indent string) {
@@ -134,6 +160,9 @@ func (rp *resultPrinter) details(r *verify.Result, indent string) {
 	if rp.f.opts.Verbose {
 		for _, s := range r.Servers {
 			fmt.Fprintf(w, "%s%s %s\n", indent, p.dim(fmt.Sprintf("%-13s", s.Role)), serverLine(s))
+		}
+		for _, a := range r.Addresses {
+			fmt.Fprintf(w, "%s%s %s\n", indent, p.dim(fmt.Sprintf("%-13s", "address")), addressLine(a))
 		}
 	}
 	for _, fd := range r.Findings {
@@ -165,8 +194,26 @@ func (rp *resultPrinter) status(s verify.Status) string {
 }
 
 // summary says what a result rests on: "dns, main.com., 2/2
-// authoritative servers, 1 resolver".
-func summary(r *verify.Result) string {
+// authoritative servers, 1 resolver" or "http, http://main.com/…, 1/1
+// address".
+func summary(r *verify.Result, withMethod bool) string {
+	var parts []string
+	if withMethod {
+		parts = append(parts, r.Method)
+	}
+	if r.Method == verify.MethodHTTP {
+		parts = append(parts, r.URL)
+		if n := len(r.Addresses); n > 0 {
+			ok := 0
+			for _, a := range r.Addresses {
+				if a.Match {
+					ok++
+				}
+			}
+			parts = append(parts, fmt.Sprintf("%d/%d %s", ok, n, plural(n, "address", "addresses")))
+		}
+		return strings.Join(parts, ", ")
+	}
 	// The authoritative servers that decide are those asked for the last
 	// name of the alias chain.
 	final := ""
@@ -187,7 +234,7 @@ func summary(r *verify.Result) string {
 			res++
 		}
 	}
-	parts := []string{r.Method, r.Name}
+	parts = append(parts, r.Name)
 	if auth > 0 {
 		parts = append(parts, fmt.Sprintf("%d/%d authoritative %s", authOK, auth, plural(auth, "server", "servers")))
 	}
@@ -195,6 +242,38 @@ func summary(r *verify.Result) string {
 		parts = append(parts, fmt.Sprintf("%d %s", res, plural(res, "resolver", "resolvers")))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// addressLine is what one address served, in verbose text: the status,
+// then each hop ("192.0.2.7 verified: 301 → https://www.main.com/… 200
+// 63 bytes match").
+func addressLine(a verify.Address) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s:", a.Address, a.Status)
+	for i, h := range a.Hops {
+		if i > 0 {
+			fmt.Fprintf(&b, " → %s", h.URL)
+		}
+		switch {
+		case h.Error != "":
+			fmt.Fprintf(&b, " error: %s", h.Error)
+		default:
+			fmt.Fprintf(&b, " %d", h.StatusCode)
+		}
+		if i > 0 && h.Address != "" {
+			fmt.Fprintf(&b, " (%s)", h.Address)
+		}
+		if h.TLSError != "" {
+			b.WriteString(" (certificate not valid)")
+		}
+	}
+	if a.Size > 0 || a.Match {
+		fmt.Fprintf(&b, " %d %s", a.Size, plural(a.Size, "byte", "bytes"))
+	}
+	if a.Match {
+		b.WriteString(" match")
+	}
+	return b.String()
 }
 
 func plural(n int, one, many string) string {

@@ -28,6 +28,7 @@ type globalOptions struct {
 	Resolvers   []string
 	Nameservers []string
 	NSPort      int
+	ConnectTo   []string
 }
 
 // factory is what commands get: streams, options, settings, clock.
@@ -134,6 +135,7 @@ provider over SCIM 2.0.
 	pf.StringSliceVar(&o.Resolvers, "resolver", nil, "recursive resolver HOST:PORT to use, repeatable (default: from /etc/resolv.conf)")
 	pf.StringSliceVar(&o.Nameservers, "nameserver", nil, "treat HOST:PORT as an authoritative server and skip discovery, repeatable")
 	pf.IntVar(&o.NSPort, "ns-port", 53, "port of the authoritative servers found by discovery")
+	pf.StringSliceVar(&o.ConnectTo, "connect-to", nil, "HTTP: connect to ADDR:PORT for requests to HOST:PORT (HOST:PORT:ADDR:PORT, curl's semantics), repeatable")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json", "jsonl"}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddCommand(

@@ -16,6 +16,8 @@ type sandboxOptions struct {
 	Dir      string
 	Resolver string
 	Auth     string
+	Web      string
+	WebRoot  string
 	EnvFile  string
 }
 
@@ -23,16 +25,20 @@ func newSandboxCmd(f *factory) *cobra.Command {
 	opts := &sandboxOptions{}
 	cmd := &cobra.Command{
 		Use:   "sandbox",
-		Short: "Serve local DNS zones on loopback to try orgctl offline",
+		Short: "Serve local DNS zones and a web root on loopback to try orgctl offline",
 		Long: `Serve a directory of zone files on 127.0.0.1: an authoritative server and a
 resolver answering from the same data. Edit a zone file and the change is served
-at once. The command prints the flags (and environment variables) that point
-orgctl at it, and runs until interrupted.
+at once. A web server on 127.0.0.1 serves the web root, a directory per host name
+(web/example.test/logmein-verification-code.txt), for the HTTP method. The command
+prints the flags (and environment variables) that point orgctl at it, and runs
+until interrupted.
 
 An empty directory gets an example zone, example.test.`,
 		Example: `  orgctl sandbox --dir ./zones --env-file sandbox.env
-  . sandbox.env; export ORGCTL_RESOLVER ORGCTL_NS_PORT
-  orgctl code new example.test && orgctl verify dns example.test`,
+  set -a; . ./sandbox.env; set +a
+  orgctl code new example.test && orgctl verify dns example.test
+  orgctl code show example.test --file > zones/web/example.test/logmein-verification-code.txt
+  orgctl verify http example.test`,
 		Args: exactArgs(0, ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSandbox(cmd.Context(), f, opts)
@@ -42,7 +48,9 @@ An empty directory gets an example zone, example.test.`,
 	fs.StringVar(&opts.Dir, "dir", "", "directory of zone files (default: sandbox/zones under --state-dir)")
 	fs.StringVar(&opts.Resolver, "listen-resolver", "127.0.0.1:0", "address of the sandbox resolver (loopback only)")
 	fs.StringVar(&opts.Auth, "listen-auth", "127.0.0.1:0", "address of the sandbox authoritative server (loopback only)")
-	fs.StringVar(&opts.EnvFile, "env-file", "", "also write ORGCTL_RESOLVER and ORGCTL_NS_PORT assignments to this file")
+	fs.StringVar(&opts.Web, "listen-web", "127.0.0.1:0", "address of the sandbox web server (loopback only)")
+	fs.StringVar(&opts.WebRoot, "web-root", "", "directory of web roots, one per host name (default: web under --dir)")
+	fs.StringVar(&opts.EnvFile, "env-file", "", "also write the ORGCTL_* assignments that point orgctl at the sandbox to this file")
 	return cmd
 }
 
@@ -58,7 +66,8 @@ func runSandbox(ctx context.Context, f *factory, opts *sandboxOptions) error {
 			fmt.Fprintf(f.io.ErrOut, "orgctl: sandbox: reloaded the zone files in %s\n", dir)
 		}
 	}
-	sb, err := sandbox.Start(sandbox.Options{Dir: dir, Resolver: opts.Resolver, Authoritative: opts.Auth, OnReload: onReload})
+	sb, err := sandbox.Start(sandbox.Options{Dir: dir, Resolver: opts.Resolver, Authoritative: opts.Auth, OnReload: onReload,
+		Web: opts.Web, WebRoot: opts.WebRoot})
 	if err != nil {
 		return usageError(err, "")
 	}
@@ -69,7 +78,8 @@ func runSandbox(ctx context.Context, f *factory, opts *sandboxOptions) error {
 		}
 	}
 	if f.opts.Output != "text" {
-		v := map[string]string{"zones": sb.Dir, "resolver": sb.Resolver.Addr, "authoritative": sb.Auth.Addr, "ns_port": sb.NSPort(), "flags": sb.Flags()}
+		v := map[string]string{"zones": sb.Dir, "resolver": sb.Resolver.Addr, "authoritative": sb.Auth.Addr, "ns_port": sb.NSPort(),
+			"web": sb.WebAddr, "web_root": sb.WebRoot, "connect_to": sb.ConnectTo(), "flags": sb.Flags()}
 		if err := writeJSON(f.io.Out, f.opts.Output, v); err != nil {
 			return err
 		}
@@ -78,9 +88,10 @@ func runSandbox(ctx context.Context, f *factory, opts *sandboxOptions) error {
 		fmt.Fprintf(w, "sandbox: serving the zone files in %s\n", sb.Dir)
 		fmt.Fprintf(w, "  resolver:       %s (udp, tcp)\n", sb.Resolver.Addr)
 		fmt.Fprintf(w, "  authoritative:  %s (udp, tcp)\n", sb.Auth.Addr)
+		fmt.Fprintf(w, "  web:            %s (http, a directory per host in %s)\n", sb.WebAddr, sb.WebRoot)
 		fmt.Fprintf(w, "point orgctl at it with:\n  %s\nor:\n", sb.Flags())
-		fmt.Fprintf(w, "  export ORGCTL_RESOLVER=%s ORGCTL_NS_PORT=%s\n", sb.Resolver.Addr, sb.NSPort())
-		fmt.Fprintf(w, "edit a zone file to publish a record; Ctrl-C stops the sandbox\n")
+		fmt.Fprintf(w, "  export ORGCTL_RESOLVER=%s ORGCTL_NS_PORT=%s ORGCTL_CONNECT_TO=%s\n", sb.Resolver.Addr, sb.NSPort(), sb.ConnectTo())
+		fmt.Fprintf(w, "edit a zone file to publish a record, or add a file to the web root; Ctrl-C stops the sandbox\n")
 	}
 	<-ctx.Done()
 	if opts.EnvFile != "" {

@@ -23,7 +23,8 @@ type verifyOptions struct {
 	Code     string
 	Wait     time.Duration
 	Interval time.Duration
-	Methods  []string
+	Strict   bool
+	Method   string // verify.MethodDNS, verify.MethodHTTP, or "" for DNS then HTTP
 }
 
 func newVerifyCmd(f *factory) *cobra.Command {
@@ -31,25 +32,29 @@ func newVerifyCmd(f *factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "verify DOMAIN... | -",
 		Short: "Check that domains publish their verification code",
-		Long: `Check that each domain publishes its verification code.
+		Long: `Check that each domain publishes its verification code, the way the provider
+accepts it: the DNS TXT record first, then, for a domain that DNS did not verify,
+the file http://DOMAIN/logmein-verification-code.txt. A domain passes when either
+method verifies it; with -o json both results are attached as "dns" and "http".
 
-With no method, verify runs the DNS check. Domains are arguments, or "-" to read
-one per line from stdin (blank lines and # comments are skipped). The code comes
-from --code, else from the codes stored by 'orgctl code new'.`,
-		Example: `  orgctl verify dns main.com
+Domains are arguments, or "-" to read one per line from stdin (blank lines and #
+comments are skipped). The code comes from --code, else from the codes stored by
+'orgctl code new'.`,
+		Example: `  orgctl verify main.com
   orgctl verify dns main.com --code 668e156b-f5d3-430e-9944-f1d4385d043e --wait 15m
-  cat domains.txt | orgctl verify dns - -o jsonl`,
+  cat domains.txt | orgctl verify dns - -o jsonl
+  orgctl verify http main.com -q && deploy`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return usageErrorf("orgctl verify dns DOMAIN, or see 'orgctl verify --help'", "verify needs at least one domain")
+				return usageErrorf("orgctl verify DOMAIN, or see 'orgctl verify --help'", "verify needs at least one domain")
 			}
-			opts.Methods = []string{verify.MethodDNS}
 			return runVerify(cmd.Context(), f, opts, args)
 		},
 	}
 	addVerifyFlags(cmd.Flags(), opts)
-	cmd.AddCommand(newVerifyDNSCmd(f))
+	addStrictFlag(cmd.Flags(), opts)
+	cmd.AddCommand(newVerifyDNSCmd(f), newVerifyHTTPCmd(f))
 	return cmd
 }
 
@@ -59,8 +64,42 @@ func addVerifyFlags(fs *flagSet, opts *verifyOptions) {
 	fs.DurationVar(&opts.Interval, "interval", verify.DefaultInterval, "first pause between checks with --wait; it grows up to 30s")
 }
 
+func addStrictFlag(fs *flagSet, opts *verifyOptions) {
+	fs.BoolVar(&opts.Strict, "strict", false, "HTTP: demand the file's exact bytes (a trailing newline fails)")
+}
+
+func newVerifyHTTPCmd(f *factory) *cobra.Command {
+	opts := &verifyOptions{Method: verify.MethodHTTP}
+	cmd := &cobra.Command{
+		Use:   "http DOMAIN... | -",
+		Short: "Check the file http://DOMAIN/logmein-verification-code.txt",
+		Long: `Fetch http://DOMAIN/logmein-verification-code.txt from every address of the host
+(resolved through the same resolvers as the DNS check) and judge it as Let's
+Encrypt judges its http-01 files: status 200, at most 10 redirects (301, 302, 307,
+308; http or https; ports 80 and 443), a body that is exactly the code (a trailing
+newline is tolerated, unless --strict), at most 128 bytes. A request to a random
+missing path tells a catch-all site (soft 404).
+
+--connect-to HOST:PORT:ADDR:PORT (curl's semantics) sends a host's requests to
+another address, to test a server before DNS points at it.`,
+		Example: `  orgctl verify http main.com
+  orgctl verify http main.com --connect-to main.com:80:192.0.2.7:80 -v
+  orgctl verify http main.com --strict -q && echo ok`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageErrorf("give domains as arguments, or - to read them from stdin", "verify http needs at least one domain")
+			}
+			return runVerify(cmd.Context(), f, opts, args)
+		},
+	}
+	addVerifyFlags(cmd.Flags(), opts)
+	addStrictFlag(cmd.Flags(), opts)
+	return cmd
+}
+
 func newVerifyDNSCmd(f *factory) *cobra.Command {
-	opts := &verifyOptions{}
+	opts := &verifyOptions{Method: verify.MethodDNS}
 	cmd := &cobra.Command{
 		Use:   "dns DOMAIN... | -",
 		Short: "Check the TXT record on every authoritative server and resolver",
@@ -78,7 +117,6 @@ it; resolvers still serving old data make the status "propagating".`,
 			if len(args) == 0 {
 				return usageErrorf("give domains as arguments, or - to read them from stdin", "verify dns needs at least one domain")
 			}
-			opts.Methods = []string{verify.MethodDNS}
 			return runVerify(cmd.Context(), f, opts, args)
 		},
 	}
@@ -113,6 +151,14 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	if err != nil {
 		return err
 	}
+	checker.Strict = opts.Strict
+	method := checker.Any
+	switch opts.Method {
+	case verify.MethodDNS:
+		method = checker.DNS
+	case verify.MethodHTTP:
+		method = checker.HTTP
+	}
 
 	p := newResultPrinter(f)
 	results := make([]*verify.Result, len(jobs))
@@ -126,7 +172,7 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			check := func(ctx context.Context) (*verify.Result, error) { return checker.DNS(ctx, j.domain, j.code) }
+			check := func(ctx context.Context) (*verify.Result, error) { return method(ctx, j.domain, j.code) }
 			res, err := verify.Poll(ctx, opts.Wait, opts.Interval, check, func(r *verify.Result, elapsed time.Duration) {
 				if opts.Wait > 0 {
 					p.progress(r, elapsed, opts.Wait)
@@ -267,6 +313,14 @@ func (f *factory) checker() (*verify.Checker, error) {
 		}
 	}
 	c.Resolvers = o.Resolvers
+	for _, s := range o.ConnectTo {
+		ct, err := verify.ParseConnectTo(s)
+		if err != nil {
+			return nil, usageError(err, "e.g. --connect-to main.com:80:192.0.2.7:8080")
+		}
+		c.ConnectTo = append(c.ConnectTo, ct)
+	}
+	c.UserAgent = "orgctl/" + version
 	if len(c.Resolvers) == 0 && len(c.Nameservers) == 0 {
 		rs, err := config.SystemResolvers(config.ResolvConf)
 		if err != nil {
@@ -297,14 +351,25 @@ func (f *factory) record(results []*verify.Result) {
 		if r == nil {
 			continue
 		}
-		for _, x := range append([]*verify.Result{r}, r.Subdomains...) {
-			checks = append(checks, store.DomainCheck{Domain: r.Domain,
-				Check: store.Check{At: x.CheckedAt, Method: x.Method, Name: strings.TrimSuffix(x.Name, "."), Status: string(x.Status)}})
+		for _, m := range methodResults(r) {
+			for _, x := range append([]*verify.Result{m}, m.Subdomains...) {
+				checks = append(checks, store.DomainCheck{Domain: r.Domain,
+					Check: store.Check{At: x.CheckedAt, Method: x.Method, Name: strings.TrimSuffix(x.Name, "."), Status: string(x.Status)}})
+			}
 		}
 	}
 	if err := st.RecordChecks(checks); err != nil {
 		f.warnf("verification history not saved: %v", err)
 	}
+}
+
+// methodResults are the results of each method behind r: both when
+// verify ran DNS and HTTP, else r itself.
+func methodResults(r *verify.Result) []*verify.Result {
+	if r.DNS != nil && r.HTTP != nil {
+		return []*verify.Result{r.DNS, r.HTTP}
+	}
+	return []*verify.Result{r}
 }
 
 // openStore opens the state under --state-dir. A directory that cannot
