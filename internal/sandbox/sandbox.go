@@ -1,23 +1,31 @@
 // Package sandbox runs orgctl's offline playground: a directory of zone
 // files served on loopback by an authoritative server and by a resolver
-// that answers from the same data, so that codes can be published and
-// verified without touching the internet.
+// that answers from the same data, and a web root served over HTTP, so
+// that codes can be published and verified without touching the internet.
 //
 //	sb, err := sandbox.Start(sandbox.Options{Dir: dir})
 //	defer sb.Close()
-//	fmt.Println(sb.Flags()) // --resolver 127.0.0.1:40001 --ns-port 40002
+//	fmt.Println(sb.Flags()) // --resolver 127.0.0.1:40001 --ns-port 40002 --connect-to :80::40003
 //
 // Editing a zone file takes effect at the next query (the servers watch
-// the directory), which is how the demo "publishes" a record.
+// the directory), which is how the demo "publishes" a record. The web
+// root holds a directory per host name (web/example.test/…); the sandbox
+// zone's names resolve to 127.0.0.1, and --connect-to sends their port 80
+// to the sandbox's web server.
 package sandbox
 
 import (
 	"errors"
 	"fmt"
+	"mime"
 	"net"
+	"net/http"
 	"os"
+	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/orgctl/orgctl/verify/verifytest"
 )
@@ -34,6 +42,10 @@ type Options struct {
 	// OnReload, when set, hears of every re-reading of Dir after an edit,
 	// with the reason the new files could not be served (nil: served).
 	OnReload func(err error)
+	// WebRoot holds a directory per host name whose files are served
+	// over HTTP; empty is Dir/web. Web is its listen address.
+	WebRoot string
+	Web     string
 }
 
 // Sandbox is a running sandbox.
@@ -41,6 +53,9 @@ type Sandbox struct {
 	Dir      string
 	Resolver *verifytest.Server // answers RD queries, chases CNAMEs
 	Auth     *verifytest.Server // authoritative (AA=1), like BIND
+	WebRoot  string
+	WebAddr  string // 127.0.0.1:port of the web server
+	web      *http.Server
 }
 
 // ExampleZone is the zone written to an empty sandbox directory. Its name
@@ -51,6 +66,7 @@ $TTL 60
 @       IN NS  ns1.example.test.
 ns1     IN A   127.0.0.1
 @       IN TXT "v=spf1 -all"
+@       IN A   127.0.0.1
 www     IN A   127.0.0.1
 `
 
@@ -65,7 +81,7 @@ func Start(o Options) (*Sandbox, error) {
 	if err := seed(o.Dir); err != nil {
 		return nil, err
 	}
-	for _, a := range []string{o.Resolver, o.Authoritative} {
+	for _, a := range []string{o.Resolver, o.Authoritative, o.Web} {
 		if a != "" {
 			if err := loopback(a); err != nil {
 				return nil, err
@@ -83,7 +99,74 @@ func Start(o Options) (*Sandbox, error) {
 		sb.Auth.Close()
 		return nil, err
 	}
+	sb.WebRoot = o.WebRoot
+	if sb.WebRoot == "" {
+		sb.WebRoot = filepath.Join(o.Dir, "web")
+	}
+	if err := sb.serveWeb(o.Web); err != nil {
+		sb.Resolver.Close()
+		sb.Auth.Close()
+		return nil, err
+	}
 	return sb, nil
+}
+
+// serveWeb serves WebRoot/<host>/<path> on addr.
+func (s *Sandbox) serveWeb(addr string) error {
+	if err := os.MkdirAll(filepath.Join(s.WebRoot, "example.test"), 0o755); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("sandbox: listening on %s: %w", addr, err)
+	}
+	s.WebAddr = ln.Addr().String()
+	s.web = &http.Server{Handler: http.HandlerFunc(s.serveFile), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.web.Serve(ln) }()
+	return nil
+}
+
+// serveFile answers GET and HEAD with the file at WebRoot/<host>/<path>:
+// 200 with its exact bytes, or 404. Directories are not listed.
+func (s *Sandbox) serveFile(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	clean := path.Clean("/" + r.URL.Path)
+	if host == "" || strings.ContainsAny(host, `/\`) || strings.HasPrefix(host, ".") {
+		http.NotFound(w, r)
+		return
+	}
+	name := filepath.Join(s.WebRoot, host, filepath.FromSlash(clean))
+	fi, err := os.Stat(name)
+	if err != nil || !fi.Mode().IsRegular() {
+		http.NotFound(w, r)
+		return
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	ct := mime.TypeByExtension(path.Ext(clean))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	if r.Method == http.MethodGet {
+		_, _ = w.Write(data)
+	}
 }
 
 func start(addr string, opts verifytest.Options, dir string) (*verifytest.Server, error) {
@@ -135,9 +218,17 @@ func (s *Sandbox) NSPort() string {
 	return p
 }
 
+// ConnectTo is the --connect-to rule that sends HTTP requests on port 80,
+// for any host, to the sandbox's web server; the host name is still
+// resolved through the sandbox resolver.
+func (s *Sandbox) ConnectTo() string {
+	_, p, _ := net.SplitHostPort(s.WebAddr)
+	return ":80::" + p
+}
+
 // Flags are the orgctl flags that point at the sandbox.
 func (s *Sandbox) Flags() string {
-	return fmt.Sprintf("--resolver %s --ns-port %s", s.Resolver.Addr, s.NSPort())
+	return fmt.Sprintf("--resolver %s --ns-port %s --connect-to %s", s.Resolver.Addr, s.NSPort(), s.ConnectTo())
 }
 
 // Env are the environment assignments equivalent to Flags, one a line.
@@ -145,10 +236,11 @@ func (s *Sandbox) Env() string {
 	return strings.Join([]string{
 		"ORGCTL_RESOLVER=" + s.Resolver.Addr,
 		"ORGCTL_NS_PORT=" + s.NSPort(),
+		"ORGCTL_CONNECT_TO=" + s.ConnectTo(),
 	}, "\n") + "\n"
 }
 
-// Close stops both servers.
+// Close stops the servers.
 func (s *Sandbox) Close() error {
-	return errors.Join(s.Resolver.Close(), s.Auth.Close())
+	return errors.Join(s.web.Close(), s.Resolver.Close(), s.Auth.Close())
 }
