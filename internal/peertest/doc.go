@@ -1,5 +1,6 @@
-// Package peertest runs independent DNS servers — BIND 9 as an authoritative server and Unbound as a
-// (validating) resolver — as real processes for a test, the way net/http/httptest runs an HTTP server.
+// Package peertest runs independent servers — BIND 9 as an authoritative DNS server, Unbound as a
+// (validating) resolver and nginx as a web server — as real processes for a test, the way
+// net/http/httptest runs an HTTP server.
 //
 // Every server listens on 127.0.0.1 only, on a free port, with its configuration, zone files, pid file
 // and logs in its own t.TempDir(). It is stopped, with its whole process group, in t.Cleanup, and on
@@ -23,6 +24,19 @@
 //
 // For DNSSEC, SignZone signs a zone with dnssec-keygen and dnssec-signzone and returns the DS record to
 // hand Unbound as a trust anchor; AlterTXT changes a signed zone after signing so that it is bogus.
+//
+// StartNginx serves files as virtual hosts, for the HTTP check (GET
+// http://DOMAIN/logmein-verification-code.txt). Point the sites' names at Addr (or TLSAddr) in the
+// client's dialer; a Host that names no site gets the default server's 404:
+//
+//	web := peertest.StartNginx(t, peertest.NginxOptions{TLS: true},
+//		peertest.Site{Name: "crlf.web.test", Files: map[string]string{
+//			"logmein-verification-code.txt": "orgctl-verify=abc\r\n",
+//		}},
+//		peertest.Site{Name: "moved.web.test", Config: `location / { return 301 http://crlf.web.test/; }`},
+//		peertest.Site{Name: "stall.web.test", Config: `location / { echo_sleep 30; echo late; }`},
+//	)
+//	// dial web.Addr for http:// URLs, web.TLSAddr for https:// ones trusting web.CertPEM
 //
 // Zones should name their NS hosts inside the zone (or in another stub zone): Unbound's root hints
 // point at 127.0.0.1:53 so that nothing ever leaves the machine, and a name outside every stub zone

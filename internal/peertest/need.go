@@ -1,6 +1,7 @@
 package peertest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,13 +42,20 @@ func Need(t testing.TB, bin string) string {
 	if pkg == "" {
 		pkg = "bind9 bind9-utils bind9-dnsutils unbound"
 	}
-	const format = "peertest: %s not found in PATH or %v; install with: sudo scripts/deps.sh (or apt-get install %s)"
-	if inCI() {
-		t.Fatalf(format+" [CI=true: a missing server is a failure]", bin, sbinDirs, pkg)
-		return ""
-	}
-	t.Skipf(format, bin, sbinDirs, pkg)
+	missing(t, fmt.Sprintf("%s not found in PATH or %v", bin, sbinDirs), pkg)
 	return ""
+}
+
+// missing skips the test because what it needs (said by what) is not installed, or fails it under
+// CI=true; pkg is the Debian package to install.
+func missing(t testing.TB, what, pkg string) {
+	t.Helper()
+	msg := fmt.Sprintf("peertest: %s; install with: sudo scripts/deps.sh (or apt-get install %s)", what, pkg)
+	if inCI() {
+		t.Fatalf("%s [CI=true: a missing server is a failure]", msg)
+		return
+	}
+	t.Skipf("%s", msg)
 }
 
 func lookPath(bin string) (string, error) {

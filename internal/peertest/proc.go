@@ -181,15 +181,17 @@ func (d *daemon) waitReady(probe func() error) error {
 		if err == nil {
 			return nil
 		}
+		// A server may go on trying to bind for a while (nginx tries five times, 500 ms apart)
+		// before it exits: its word that the port is taken is enough to move on.
+		if d.portInUse(d.output()) {
+			return errPortInUse
+		}
 		if d.broken != nil {
 			if line := d.broken(d.output()); line != "" {
 				return fmt.Errorf("%s: %s", d.name, line)
 			}
 		}
 		if time.Now().After(deadline) {
-			if d.portInUse(d.output()) {
-				return errPortInUse
-			}
 			return fmt.Errorf("%s did not answer within %v: %v", d.name, startTimeout, err)
 		}
 		time.Sleep(pollInterval)
