@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # An offline walk-through of orgctl against the sandbox: start local DNS
-# servers on 127.0.0.1, create a code, watch verification fail, publish the
-# record, watch it pass, stop the sandbox. Nothing leaves this machine.
+# servers and a web server on 127.0.0.1, create a code, watch verification
+# fail, publish the file and see the HTTP method pass, publish the record and
+# see the DNS method pass, stop the sandbox. Nothing leaves this machine.
 set -euo pipefail
 
 orgctl=$(realpath "${1:-bin/orgctl}")
@@ -23,7 +24,7 @@ show() { printf '$ %s\n' "$*"; "$@"; }
 export ORGCTL_STATE_DIR="$work/state"
 export NO_COLOR=${NO_COLOR:-}
 
-step "Start the sandbox: an authoritative server and a resolver on 127.0.0.1"
+step "Start the sandbox: an authoritative server, a resolver and a web server on 127.0.0.1"
 "$orgctl" sandbox --dir "$work/zones" --env-file "$work/sandbox.env" &
 sandbox_pid=$!
 for _ in $(seq 100); do
@@ -40,22 +41,39 @@ sleep 0.2
 step "Generate a verification code for example.test"
 show "$orgctl" code new example.test
 
-step "Verify before publishing: expected to fail (exit status 3)"
-set +e
-show "$orgctl" verify dns example.test
-status=$?
-set -e
-echo "exit status: $status"
-[ "$status" -eq 3 ] || { echo "demo: expected exit status 3, got $status" >&2; exit 1; }
+expect_status() {
+	local want=$1
+	shift
+	set +e
+	show "$@"
+	local status=$?
+	set -e
+	echo "exit status: $status"
+	[ "$status" -eq "$want" ] || { echo "demo: expected exit status $want, got $status" >&2; exit 1; }
+}
 
-step "Publish the record: append it to the sandbox's zone file"
+step "Verify before publishing: DNS, then HTTP; expected to fail (exit status 3)"
+expect_status 3 "$orgctl" verify example.test
+
+step "The file method: a common mistake first — the file saved with a byte-order mark"
+webfile="$work/zones/web/example.test/logmein-verification-code.txt"
+printf '$ printf '"'"'\\xef\\xbb\\xbf%%s\\r\\n'"'"' "$(orgctl code show example.test --file)" > %s\n' "$webfile"
+printf '\xef\xbb\xbf%s\r\n' "$("$orgctl" code show example.test --file)" >"$webfile"
+expect_status 3 "$orgctl" verify http example.test
+
+step "Publish the file as it should be: exactly the code"
+printf '$ %s code show example.test --file > %s\n' "$orgctl" "$webfile"
+"$orgctl" code show example.test --file >"$webfile"
+expect_status 0 "$orgctl" verify http example.test -v
+
+step "The DNS method: append the record to the sandbox's zone file"
 zone="$work/zones/example.test.zone"
 "$orgctl" code show example.test --records | tee -a "$zone"
 # Let the servers notice the edit (they re-read the directory at most every 200ms).
 sleep 0.3
 
-step "Verify again: passes (exit status 0)"
-show "$orgctl" verify dns example.test -v
+step "Verify the record: passes (exit status 0)"
+expect_status 0 "$orgctl" verify dns example.test -v
 show "$orgctl" verify dns example.test -o json
 
 step "The history kept for the code"

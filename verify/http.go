@@ -216,6 +216,9 @@ func (ch *chain) add(code string, sev Severity, fix, format string, args ...any)
 func (c *Checker) fetchAll(ctx context.Context, start string, t dialTarget, want string) (Address, []Finding) {
 	ch := &chain{addr: Address{Address: t.label, Hops: []Hop{}}, first: true}
 	final, body := c.follow(ctx, ch, start, t, c.userAgentHeaders())
+	if msg, ok := redirectSummary(ch.addr.Hops); ok {
+		ch.findings = append([]Finding{{Code: "http.redirect", Severity: SeverityInfo, Message: msg, Server: ch.addr.Address}}, ch.findings...)
+	}
 	if final == nil {
 		return ch.addr, ch.findings
 	}
@@ -333,8 +336,32 @@ func (c *Checker) redirect(ch *chain, cur *url.URL, hop Hop, seen map[string]boo
 			"more than %d redirects from %s (the last to %s)", MaxRedirects, ch.addr.Hops[0].URL, loc)
 		return nil, false
 	}
-	ch.add("http.redirect", SeverityInfo, "", "%s redirects (%d) to %s", hop.URL, hop.StatusCode, loc)
 	return loc, true
+}
+
+// redirectSummary describes the redirects a chain followed, in one line:
+// "http://a/… redirects (301) to https://b/…", or for a longer chain
+// "http://a/… redirects 3 times: (301) → http://b/… (302) → … ".
+func redirectSummary(hops []Hop) (string, bool) {
+	n := len(hops) - 1 // the redirects followed: every hop but the last
+	if n < 1 {
+		return "", false
+	}
+	if n == 1 {
+		return fmt.Sprintf("%s redirects (%d) to %s", hops[0].URL, hops[0].StatusCode, hops[1].URL), true
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s redirects %d times:", hops[0].URL, n)
+	for i := 1; i <= n; i++ {
+		if n > 4 && i == 3 {
+			fmt.Fprintf(&b, " → … (%d more)", n-4)
+		}
+		if n > 4 && i >= 3 && i < n-1 {
+			continue
+		}
+		fmt.Fprintf(&b, " → (%d) %s", hops[i-1].StatusCode, hops[i].URL)
+	}
+	return b.String(), true
 }
 
 func isRedirect(code int) bool {

@@ -5,8 +5,10 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orgctl/orgctl/internal/peertest"
+	"github.com/orgctl/orgctl/verify"
 )
 
 // TestCLIAgainstBIND runs orgctl verify dns, as a user would, against BIND
@@ -84,6 +86,104 @@ loop2  IN CNAME loop1.main.test.
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"verify", "dns", "--code", testCode}, tt.args...)
 			code, stdout, stderr := runCmd(t, false, env, args...)
+			t.Logf("$ orgctl %s\n%s%s(exit %d)", strings.Join(args, " "), stdout, stderr, code)
+			if code != tt.exit {
+				t.Errorf("exit %d, want %d", code, tt.exit)
+			}
+			if !strings.Contains(stdout, ": "+tt.status+" (") {
+				t.Errorf("status %s not in output", tt.status)
+			}
+			for _, f := range tt.finds {
+				if !strings.Contains(stdout, f+":") {
+					t.Errorf("finding %s not in output", f)
+				}
+			}
+		})
+	}
+}
+
+// TestCLIAgainstNginx runs orgctl verify http, as a user would, against
+// nginx virtual hosts, reaching them with --connect-to. Run with -v to
+// see what each case prints.
+func TestCLIAgainstNginx(t *testing.T) {
+	const file = "logmein-verification-code.txt"
+	const path = "/" + file
+	only := func(directives string) string { return "location = " + path + " { " + directives + " }" }
+	var chain strings.Builder
+	// Relative targets as sent: nginx would otherwise make them absolute
+	// with its own (test) port.
+	chain.WriteString("absolute_redirect off;\n" + only("return 302 /h1;"))
+	for i := 1; i <= 10; i++ {
+		fmt.Fprintf(&chain, "\nlocation = /h%d { return 302 /h%d; }", i, i+1)
+	}
+	chain.WriteString("\nlocation = /h11 { return 200 '" + testCode + "'; }")
+	sites := []peertest.Site{
+		{Name: "ok.web.test", Files: map[string]string{file: testCode}},
+		{Name: "crlf.web.test", Files: map[string]string{file: testCode + "\r\n"}},
+		{Name: "bom.web.test", Files: map[string]string{file: "\ufeff" + testCode}},
+		{Name: "soft404.web.test", Config: `location / { default_type text/html; return 200 "<!DOCTYPE html><html><body>Welcome!</body></html>"; }`},
+		{Name: "forbidden.web.test", Files: map[string]string{file: testCode}, Config: only("deny all;")},
+		{Name: "missing.web.test"},
+		{Name: "botwall.web.test", Files: map[string]string{file: testCode}, Config: `if ($http_user_agent !~ Mozilla) { return 403; }`},
+		{Name: "error.web.test", Config: only("return 500;")},
+		{Name: "r301.web.test", Config: only("return 301 http://ok.web.test" + path + ";")},
+		{Name: "r302.web.test", Config: only("return 302 http://ok.web.test" + path + ";")},
+		{Name: "r307.web.test", Config: only("return 307 http://ok.web.test" + path + ";")},
+		{Name: "r308.web.test", Config: only("return 308 http://ok.web.test" + path + ";")},
+		{Name: "https.web.test", Config: only("return 301 https://ok.web.test" + path + ";")},
+		{Name: "r303.web.test", Config: only("return 303 http://ok.web.test" + path + ";")},
+		{Name: "port.web.test", Config: only("return 301 http://ok.web.test:8080" + path + ";")},
+		{Name: "scheme.web.test", Config: only("return 301 ftp://ok.web.test" + path + ";")},
+		{Name: "loopa.web.test", Config: only("return 301 http://loopb.web.test" + path + ";")},
+		{Name: "loopb.web.test", Config: only("return 301 http://loopa.web.test" + path + ";")},
+		{Name: "chain.web.test", Config: chain.String()},
+		{Name: "slash.web.test", Config: `rewrite ^/(.*)$ http://ok.web.test$1 permanent;`},
+		{Name: "big.web.test", Files: map[string]string{file: strings.Repeat(testCode+"\n", 100)}},
+		{Name: "stall.web.test", Config: only("echo_sleep 30; echo hi;")},
+	}
+	ng := peertest.StartNginx(t, peertest.NginxOptions{TLS: true}, sites...)
+	_, port, _ := net.SplitHostPort(ng.Addr)
+	_, tport, _ := net.SplitHostPort(ng.TLSAddr)
+	via := []string{"--connect-to", ":80:127.0.0.1:" + port, "--connect-to", ":443:127.0.0.1:" + tport}
+
+	tests := []struct {
+		name   string
+		host   string
+		extra  []string
+		exit   int
+		status string
+		finds  []string
+	}{
+		{"the correct file", "ok.web.test", nil, 0, "verified", nil},
+		{"CRLF after the code", "crlf.web.test", nil, 0, "verified", []string{"http.trailing_newline"}},
+		{"CRLF after the code, --strict", "crlf.web.test", []string{"--strict"}, 3, "mismatch", []string{"http.trailing_newline"}},
+		{"a byte-order mark", "bom.web.test", nil, 3, "mismatch", []string{"http.bom"}},
+		{"a catch-all site (soft 404)", "soft404.web.test", nil, 3, "mismatch", []string{"http.html", "http.soft_404"}},
+		{"403", "forbidden.web.test", nil, 3, "not_found", []string{"http.status"}},
+		{"403 to non-browsers (a bot filter)", "botwall.web.test", nil, 3, "not_found", []string{"http.status", "http.blocked"}},
+		{"404", "missing.web.test", nil, 3, "not_found", []string{"http.not_found"}},
+		{"500", "error.web.test", nil, 1, "error", []string{"http.status"}},
+		{"301 to another host", "r301.web.test", nil, 0, "verified", []string{"http.redirect"}},
+		{"302", "r302.web.test", nil, 0, "verified", []string{"http.redirect"}},
+		{"307", "r307.web.test", nil, 0, "verified", []string{"http.redirect"}},
+		{"308", "r308.web.test", nil, 0, "verified", []string{"http.redirect"}},
+		{"to https, self-signed", "https.web.test", nil, 0, "verified", []string{"http.redirect", "http.tls"}},
+		{"303 refused", "r303.web.test", nil, 3, "not_found", []string{"http.redirect_status"}},
+		{"to port 8080 refused", "port.web.test", nil, 3, "not_found", []string{"http.redirect_port"}},
+		{"to ftp refused", "scheme.web.test", nil, 3, "not_found", []string{"http.redirect_scheme"}},
+		{"a loop", "loopa.web.test", nil, 3, "not_found", []string{"http.redirect_loop"}},
+		{"11 redirects", "chain.web.test", nil, 3, "not_found", []string{"http.too_many_redirects"}},
+		{"a redirect missing its slash", "slash.web.test", nil, 3, "not_found", []string{"http.redirect_missing_slash"}},
+		{"a big file", "big.web.test", nil, 3, "mismatch", []string{"http.too_large"}},
+		{"a server that stalls", "stall.web.test", nil, 1, "error", []string{"http.timeout"}},
+	}
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir()}
+	tune := func(c *verify.Checker) { c.RequestTimeout = time.Second }
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append(append([]string{"verify", "http", "--code", testCode, tt.host}, via...), tt.extra...)
+			code, stdout, stderr := runTuned(t, tune, false, env, args...)
 			t.Logf("$ orgctl %s\n%s%s(exit %d)", strings.Join(args, " "), stdout, stderr, code)
 			if code != tt.exit {
 				t.Errorf("exit %d, want %d", code, tt.exit)

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/orgctl/orgctl/config"
+	"github.com/orgctl/orgctl/verify"
 )
 
 // globalOptions are the flags every command has (DESIGN.md §2).
@@ -39,6 +40,8 @@ type factory struct {
 	lookupEnv func(string) (string, bool)
 	now       func() time.Time
 	traceMu   sync.Mutex
+	// tune, set by tests, adjusts each Checker (shorter timeouts).
+	tune func(*verify.Checker)
 }
 
 func (f *factory) getenv(k string) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/orgctl/orgctl/internal/sandbox"
 	"github.com/orgctl/orgctl/verify/verifytest"
 )
 
@@ -26,6 +28,9 @@ func TestMain(m *testing.M) {
 //	dnsserver [-recursive] [-refuse] [-drop] [-servfail] [-noaa] [-notcp] [-maxudp N] NAME FILE...
 //	    serve the zone files on 127.0.0.1 and set $NAME to the address
 //	    and $NAME_PORT to its port
+//	webserver NAME DIR
+//	    serve DIR/<host>/<path> over HTTP on 127.0.0.1 (as the sandbox
+//	    does) and set $NAME to the address and $NAME_PORT to its port
 //	exitcode N PROGRAM ARGS...
 //	    run PROGRAM and require exit status N (stdout and stderr are kept
 //	    for the stdout/stderr commands)
@@ -42,6 +47,7 @@ func TestScript(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"dnsserver": cmdDNSServer,
 			"exitcode":  cmdExitCode,
+			"webserver": cmdWebServer,
 		},
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") != "",
 	})
@@ -91,6 +97,17 @@ func cmdDNSServer(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Defer(func() { s.Close() })
 	ts.Setenv(args[0], s.Addr)
 	ts.Setenv(args[0]+"_PORT", s.Addr[strings.LastIndex(s.Addr, ":")+1:])
+}
+
+func cmdWebServer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: webserver NAME DIR")
+	}
+	srv := httptest.NewServer(sandbox.WebRoot(ts.MkAbs(args[1])))
+	ts.Defer(srv.Close)
+	addr := srv.Listener.Addr().String()
+	ts.Setenv(args[0], addr)
+	ts.Setenv(args[0]+"_PORT", addr[strings.LastIndex(addr, ":")+1:])
 }
 
 func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {

@@ -328,6 +328,9 @@ func (f *factory) checker() (*verify.Checker, error) {
 		}
 		c.Resolvers = rs
 	}
+	if f.tune != nil {
+		f.tune(c)
+	}
 	if o.Verbose {
 		c.Trace = func(format string, args ...any) {
 			f.traceMu.Lock()

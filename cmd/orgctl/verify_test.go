@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orgctl/orgctl/verify"
 	"github.com/orgctl/orgctl/verify/verifytest"
 )
 
@@ -23,10 +24,17 @@ www IN A 192.0.2.80
 // runCmd runs orgctl with test streams and a fixed clock and environment.
 func runCmd(t *testing.T, tty bool, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runTuned(t, nil, tty, env, args...)
+}
+
+// runTuned is runCmd with a hook that adjusts the checker (timeouts).
+func runTuned(t *testing.T, tune func(*verify.Checker), tty bool, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	io, _, out, errOut := testIO(tty)
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	f := newFactory(io, lookup)
 	f.now = func() time.Time { return time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC) }
+	f.tune = tune
 	code = executeWith(context.Background(), f, args)
 	return code, out.String(), errOut.String()
 }

@@ -124,14 +124,19 @@ func (s *Sandbox) serveWeb(addr string) error {
 		return fmt.Errorf("sandbox: listening on %s: %w", addr, err)
 	}
 	s.WebAddr = ln.Addr().String()
-	s.web = &http.Server{Handler: http.HandlerFunc(s.serveFile), ReadHeaderTimeout: 10 * time.Second}
+	s.web = &http.Server{Handler: WebRoot(s.WebRoot), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.web.Serve(ln) }()
 	return nil
 }
 
-// serveFile answers GET and HEAD with the file at WebRoot/<host>/<path>:
-// 200 with its exact bytes, or 404. Directories are not listed.
-func (s *Sandbox) serveFile(w http.ResponseWriter, r *http.Request) {
+// WebRoot serves root as virtual hosts: GET and HEAD get the file at
+// root/<host>/<path>, 200 with its exact bytes, or 404. Directories are
+// not listed and nothing outside root is served.
+func WebRoot(root string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveFile(root, w, r) })
+}
+
+func serveFile(root string, w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -147,7 +152,7 @@ func (s *Sandbox) serveFile(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	name := filepath.Join(s.WebRoot, host, filepath.FromSlash(clean))
+	name := filepath.Join(root, host, filepath.FromSlash(clean))
 	fi, err := os.Stat(name)
 	if err != nil || !fi.Mode().IsRegular() {
 		http.NotFound(w, r)

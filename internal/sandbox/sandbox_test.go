@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,5 +125,72 @@ func TestSandboxReportsBadEdits(t *testing.T) {
 	// The previous data is still served.
 	if res.Status != verify.StatusNotFound || res.Zone != "example.test." {
 		t.Errorf("after a bad edit: status %s zone %q", res.Status, res.Zone)
+	}
+}
+
+func TestSandboxWeb(t *testing.T) {
+	dir := t.TempDir()
+	sb, err := sandbox.Start(sandbox.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	ct, err := verify.ParseConnectTo(sb.ConnectTo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(sb.Flags(), "--connect-to "+sb.ConnectTo()) || !strings.Contains(sb.Env(), "ORGCTL_CONNECT_TO="+sb.ConnectTo()) {
+		t.Errorf("flags %q env %q", sb.Flags(), sb.Env())
+	}
+	c := &verify.Checker{Resolvers: []string{sb.Resolver.Addr}, NSPort: atoi(t, sb.NSPort()), Timeout: time.Second}
+	c.ConnectTo = []verify.ConnectTo{ct}
+	check := func() *verify.Result {
+		t.Helper()
+		res, err := c.HTTP(context.Background(), "example.test", verify.Code{Value: code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := check(); res.Status != verify.StatusNotFound {
+		t.Fatalf("before publishing: %s %v", res.Status, res.Findings)
+	}
+	// Publishing is writing the file under the host's directory; the
+	// sandbox zone resolves example.test to the loopback address.
+	if err := os.WriteFile(filepath.Join(dir, "web", "example.test", "logmein-verification-code.txt"), []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := check()
+	if !res.Verified || len(res.Addresses) != 1 || res.Addresses[0].Address != "127.0.0.1" {
+		t.Fatalf("after publishing: %s %+v %v", res.Status, res.Addresses, res.Findings)
+	}
+
+	// Only files under the web root, by host.
+	get := func(host, path string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, "http://"+sb.WebAddr+path, nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	os.WriteFile(filepath.Join(dir, "secret"), []byte("x"), 0o644)
+	for _, tc := range []struct {
+		host, path string
+		want       int
+	}{
+		{"example.test", "/logmein-verification-code.txt", 200},
+		{"EXAMPLE.test.", "/logmein-verification-code.txt", 200},
+		{"other.test", "/logmein-verification-code.txt", 404},
+		{"example.test", "/../../secret", 404},
+		{"..", "/secret", 404},
+		{"example.test", "/", 404},
+	} {
+		if got := get(tc.host, tc.path); got != tc.want {
+			t.Errorf("GET %s%s: %d, want %d", tc.host, tc.path, got, tc.want)
+		}
 	}
 }
