@@ -40,7 +40,9 @@ the flag name with underscores. Precedence: flag > environment > file > default.
   ORGCTL_RESOLVER      --resolver HOST:PORT, comma-separated for several
   ORGCTL_NAMESERVER    --nameserver HOST:PORT, comma-separated for several
   ORGCTL_NS_PORT       --ns-port N
+  ORGCTL_CONNECT_TO    --connect-to HOST:PORT:ADDR:PORT, comma-separated
   ORGCTL_CODE          --code of the verify commands
+  ORGCTL_STRICT        --strict of verify and verify http
 
 Other variables:
 
