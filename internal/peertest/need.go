@@ -41,13 +41,18 @@ func Need(t testing.TB, bin string) string {
 	if pkg == "" {
 		pkg = "bind9 bind9-utils bind9-dnsutils unbound"
 	}
-	const format = "peertest: %s not found in PATH or %v; install with: sudo scripts/deps.sh (or apt-get install %s)"
-	if inCI() {
-		t.Fatalf(format+" [CI=true: a missing server is a failure]", bin, sbinDirs, pkg)
-		return ""
-	}
-	t.Skipf(format, bin, sbinDirs, pkg)
+	missing(t, "peertest: %s not found in PATH or %v; install with: sudo scripts/deps.sh (or apt-get install %s)", bin, sbinDirs, pkg)
 	return ""
+}
+
+// missing skips the test locally, and fails it under CI=true, saying what is missing.
+func missing(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if inCI() {
+		t.Fatalf(format+" [CI=true: a missing server is a failure]", args...)
+		return
+	}
+	t.Skipf(format, args...)
 }
 
 func lookPath(bin string) (string, error) {
