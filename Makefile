@@ -6,16 +6,26 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/orgctl
 
-.PHONY: all build deps demo test unit lint fmt vet staticcheck bench fuzz clean
+.PHONY: all build deps debs demo test unit lint fmt vet staticcheck bench fuzz clean
 
 all: build
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/orgctl
 
-## deps: install the Debian packages the integration tests need (BIND, Unbound, nginx).
-deps:
+SCIMMY  := internal/peertest/testdata/scimmy
+
+## deps: install what the integration tests need: the Debian packages (BIND, Unbound, nginx, Node)
+## and the npm packages of the SCIM peer service, the latter only when missing or older than the lock.
+deps: debs $(SCIMMY)/node_modules/.package-lock.json
+
+debs:
 	scripts/deps.sh
+
+# npm ci writes node_modules/.package-lock.json; touch marks the install as newer than the lock.
+$(SCIMMY)/node_modules/.package-lock.json: $(SCIMMY)/package.json $(SCIMMY)/package-lock.json | debs
+	npm ci --prefix $(SCIMMY) --no-audit --no-fund
+	@touch $@
 
 ## demo: an offline walk-through against the sandbox servers on 127.0.0.1.
 demo: build

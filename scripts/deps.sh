@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # deps.sh installs the Debian packages that orgctl's tests against independent servers need
-# (internal/peertest: BIND 9, Unbound, nginx with the echo module, Node for the SCIM peer).
+# (internal/peertest: BIND 9, Unbound, nginx with the echo module, Node for the SCIM peer). The SCIM
+# peer's npm packages (scimmy, scimmy-routers, express) are not installed here but by `make deps`,
+# which runs `npm ci --prefix internal/peertest/testdata/scimmy` after this script, as any user.
 #
 # It is idempotent: when every probe below is present it does not call apt-get at all. It never
 # leaves the system daemons running: a policy-rc.d that exits 101 is in place during the install,

@@ -1,6 +1,6 @@
 // Package peertest runs independent servers — BIND 9 as an authoritative DNS server, Unbound as a
-// (validating) resolver and nginx as a web server — as real processes for a test, the way
-// net/http/httptest runs an HTTP server.
+// (validating) resolver, nginx as a web server, and a SCIM 2.0 service on the scimmy npm package —
+// as real processes for a test, the way net/http/httptest runs an HTTP server.
 //
 // Every server listens on 127.0.0.1 only, on a free port, with its configuration, zone files, pid file
 // and logs in its own t.TempDir(). It is stopped, with its whole process group, in t.Cleanup, and on
@@ -41,6 +41,14 @@
 // Zones should name their NS hosts inside the zone (or in another stub zone): Unbound's root hints
 // point at 127.0.0.1:53 so that nothing ever leaves the machine, and a name outside every stub zone
 // fails to resolve.
+//
+// StartSCIMMY runs testdata/scimmy/server.js under Node: Users (with the enterprise extension) and
+// Groups in memory, a random bearer token, and scimmy's bugs worked around inside the service, so that
+// orgctl's SCIM client is tested against the RFC rather than taught a peer's quirks. It needs node
+// and the service's npm packages, which `make deps` installs (npm ci in that directory):
+//
+//	s := peertest.StartSCIMMY(t)
+//	// s.URL is "http://127.0.0.1:port/scim/v2"; send "Authorization: Bearer "+s.Token
 //
 // Facts about these servers on this project's machines, and the configuration they need, are written
 // down in PEERS.md in the project's shared notes.

@@ -42,20 +42,25 @@ func Need(t testing.TB, bin string) string {
 	if pkg == "" {
 		pkg = "bind9 bind9-utils bind9-dnsutils unbound"
 	}
-	missing(t, fmt.Sprintf("%s not found in PATH or %v", bin, sbinDirs), pkg)
+	missing(t, fmt.Sprintf("%s not found in PATH or %v", bin, sbinDirs), aptHint(pkg))
 	return ""
 }
 
 // missing skips the test because what it needs (said by what) is not installed, or fails it under
-// CI=true; pkg is the Debian package to install.
-func missing(t testing.TB, what, pkg string) {
+// CI=true; how says how to install it.
+func missing(t testing.TB, what, how string) {
 	t.Helper()
-	msg := fmt.Sprintf("peertest: %s; install with: sudo scripts/deps.sh (or apt-get install %s)", what, pkg)
+	msg := fmt.Sprintf("peertest: %s; %s", what, how)
 	if inCI() {
 		t.Fatalf("%s [CI=true: a missing server is a failure]", msg)
 		return
 	}
 	t.Skipf("%s", msg)
+}
+
+// aptHint says how to install a Debian package.
+func aptHint(pkg string) string {
+	return fmt.Sprintf("install with: sudo scripts/deps.sh (or apt-get install %s)", pkg)
 }
 
 func lookPath(bin string) (string, error) {

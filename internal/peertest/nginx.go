@@ -186,7 +186,7 @@ func needEcho(t testing.TB, opts NginxOptions, sites []Site) {
 	for _, text := range texts {
 		if m := usesEcho.FindString(text); m != "" {
 			missing(t, fmt.Sprintf("nginx's echo module (%s), which %q needs, is not installed", echoModule, strings.TrimSpace(m)),
-				"libnginx-mod-http-echo")
+				aptHint("libnginx-mod-http-echo"))
 			return
 		}
 	}

@@ -35,6 +35,7 @@ type daemon struct {
 	name string   // for messages: "named", "unbound"
 	bin  string   // path of the binary
 	args []string // arguments
+	env  []string // added to the environment, "KEY=value"
 	dir  string   // working directory, holds the output file
 	out  string   // path of the file that receives stdout and stderr
 	logs []string // further files whose tail explains a failure
@@ -70,7 +71,7 @@ func (d *daemon) start() error {
 	cmd.Dir = d.dir
 	cmd.Stdout = f
 	cmd.Stderr = f
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	cmd.Env = append(append(os.Environ(), "LC_ALL=C"), d.env...)
 	setProcAttr(cmd)
 	if err := cmd.Start(); err != nil {
 		f.Close()
