@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 	"time"
 
@@ -23,6 +24,22 @@ func BenchmarkDNS(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		res, err := c.DNS(ctx, "main.test", verify.Code{Value: code})
+		if err != nil || !res.Verified {
+			b.Fatalf("%v %v", err, res.Status)
+		}
+	}
+}
+
+// BenchmarkHTTP measures one whole HTTP check — A/AAAA through a resolver,
+// a redirect to another host, the file, the soft-404 canary — against
+// local servers.
+func BenchmarkHTTP(b *testing.B) {
+	www := fileOnly(code)
+	c, _ := newWebWorld(b, map[string]http.Handler{"192.0.2.10:80": onHost("www.main.test", www, redirectTo(301, file, "http://www.main.test"+file, www))})
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := c.HTTP(ctx, "main.test", verify.Code{Value: code})
 		if err != nil || !res.Verified {
 			b.Fatalf("%v %v", err, res.Status)
 		}

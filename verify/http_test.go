@@ -34,6 +34,7 @@ two  IN A 192.0.2.11
 v6   IN AAAA 2001:db8::10
 v6   IN A 192.0.2.10
 lan  IN A 10.1.2.3
+ll   IN A 169.254.7.7
 sub  IN A 192.0.2.10
 cdn  IN A 192.0.2.12
 noaddr IN TXT "no address here"
@@ -49,7 +50,7 @@ type webWorld struct {
 	tls  *x509.CertPool
 }
 
-func newWebWorld(t *testing.T, sites map[string]http.Handler) (*verify.Checker, *webWorld) {
+func newWebWorld(t testing.TB, sites map[string]http.Handler) (*verify.Checker, *webWorld) {
 	t.Helper()
 	w := &webWorld{tls: x509.NewCertPool()}
 	to := map[string]string{}
@@ -527,4 +528,57 @@ func TestAny(t *testing.T) {
 	if res.Status == verify.StatusError || res.Method != verify.MethodDNS || res.HTTP.Status != verify.StatusError {
 		t.Errorf("status %s method %s http %s", res.Status, res.Method, res.HTTP.Status)
 	}
+}
+
+func TestHTTPConnectAndTLSTimeouts(t *testing.T) {
+	// A connection that never completes: the dialer waits for its
+	// context, which the connect timeout ends.
+	c, _ := newWebWorld(t, map[string]http.Handler{})
+	c.ConnectTimeout = 100 * time.Millisecond
+	c.Dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	res, err := c.HTTP(context.Background(), "main.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, res, verify.StatusError, []string{"http.timeout"}, []string{"http.refused"})
+
+	// A server that accepts the connection but never answers the TLS
+	// handshake: the TLS timeout ends it.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { conn.Close() })
+		}
+	}()
+	c, _ = newWebWorld(t, map[string]http.Handler{"192.0.2.10:80": redirectTo(301, file, "https://main.test"+file, http.NotFoundHandler())})
+	c.TLSTimeout = 100 * time.Millisecond
+	c.ConnectTo = []verify.ConnectTo{{FromPort: "443", ToHost: "127.0.0.1", ToPort: portOf(t, ln.Addr())}}
+	res, err = c.HTTP(context.Background(), "main.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, res, verify.StatusNotFound, []string{"http.timeout"}, nil)
+	if h := res.Addresses[0].Hops; len(h) != 2 || !strings.Contains(h[1].Error, "TLS handshake") {
+		t.Errorf("hops %+v", h)
+	}
+}
+
+func TestHTTPLinkLocalAddress(t *testing.T) {
+	c, _ := newWebWorld(t, map[string]http.Handler{"169.254.7.7:80": fileOnly(code)})
+	res, err := c.HTTP(context.Background(), "ll.main.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, res, verify.StatusVerified, []string{"http.private_address"}, nil)
 }
