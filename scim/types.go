@@ -78,7 +78,8 @@ type Manager struct {
 	DisplayName string `json:"displayName,omitempty"`
 }
 
-// Meta is a resource's metadata (RFC 7643 §3.1), read-only: never sent.
+// Meta is a resource's metadata (RFC 7643 §3.1), read-only: it is in the
+// JSON form (for output) but never in a request body.
 // Version is the ETag, used as If-Match when the server supports ETags.
 type Meta struct {
 	ResourceType string `json:"resourceType,omitempty"`
