@@ -61,6 +61,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzNormalize -fuzztime 20s ./internal/domain/
 	$(GO) test -run '^$$' -fuzz FuzzReadList -fuzztime 20s ./internal/domain/
 	$(GO) test -run '^$$' -fuzz FuzzTXT -fuzztime 20s ./verify/
+	$(GO) test -run '^$$' -fuzz FuzzErrorBody -fuzztime 20s ./scim/
+	$(GO) test -run '^$$' -fuzz FuzzListResponse -fuzztime 20s ./scim/
 
 clean:
 	rm -rf bin

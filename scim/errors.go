@@ -1,0 +1,188 @@
+package scim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"syscall"
+	"unicode/utf8"
+)
+
+// Sentinels matched by errors.Is. An [*Error] from a response matches the
+// one its HTTP status stands for; the CLI maps ErrUnauthorized to exit
+// code 4.
+var (
+	// ErrUnauthorized: 401 or 403, or no token given (ErrNoToken).
+	ErrUnauthorized = errors.New("scim: unauthorized")
+	// ErrNotFound: 404, or a search by attribute (FindUser, FindGroup)
+	// that matched nothing.
+	ErrNotFound = errors.New("scim: not found")
+	// ErrConflict: 409, a uniqueness conflict (RFC 7644 §3.3).
+	ErrConflict = errors.New("scim: conflict")
+	// ErrPreconditionFailed: 412, an If-Match version that no longer holds.
+	ErrPreconditionFailed = errors.New("scim: precondition failed")
+	// ErrRateLimited: 429 that outlasted the retries.
+	ErrRateLimited = errors.New("scim: rate limited")
+
+	// ErrNoToken is returned by New when Config.Token is zero. It matches
+	// ErrUnauthorized.
+	ErrNoToken = fmt.Errorf("%w: no bearer token", ErrUnauthorized)
+	// ErrPagination: a list could not be read completely (a server that
+	// ignores startIndex, more pages than Config.MaxPages). A partial list
+	// is never returned as if it were whole.
+	ErrPagination = errors.New("scim: incomplete list")
+	// ErrUnsupported: the server's ServiceProviderConfig says it does not
+	// support what the call needs (PATCH).
+	ErrUnsupported = errors.New("scim: not supported by the server")
+)
+
+// Error is a failed request: an HTTP error status (Status set), or no
+// usable response at all (Status 0, Err set: a timeout, a reset
+// connection, a cancelled context). It never holds the token; Path has
+// neither scheme, host nor query.
+type Error struct {
+	Method   string
+	Path     string // the request path, e.g. /scim/v2/Users/42
+	Status   int    // HTTP status; 0 when there was no response
+	SCIMType string // RFC 7644 §3.12 scimType, when the server gave one
+	Detail   string // the server's detail message
+	Body     string // the response body, truncated to 1 KiB, token scrubbed
+	Attempts int    // how many attempts were made
+	Err      error  // why there was no response (Status 0)
+}
+
+// Error reads like "scim: GET /scim/v2/Users/42: 404 Not Found: Resource 42 not found".
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "scim: %s %s: ", e.Method, e.Path)
+	if e.Status == 0 {
+		b.WriteString(describe(e.Err))
+	} else {
+		fmt.Fprintf(&b, "%d %s", e.Status, http.StatusText(e.Status))
+		if e.SCIMType != "" {
+			fmt.Fprintf(&b, " (scimType %s)", e.SCIMType)
+		}
+		if e.Detail != "" {
+			b.WriteString(": " + e.Detail)
+		} else if s := snippet(e.Body); s != "" && !strings.HasPrefix(strings.TrimSpace(e.Body), "{") {
+			b.WriteString(": " + s)
+		}
+	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, " (after %d attempts)", e.Attempts)
+	}
+	return b.String()
+}
+
+// Unwrap returns the transport error, if any.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is matches the sentinel that e's status stands for.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrUnauthorized:
+		return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
+	case ErrNotFound:
+		return e.Status == http.StatusNotFound
+	case ErrConflict:
+		return e.Status == http.StatusConflict
+	case ErrPreconditionFailed:
+		return e.Status == http.StatusPreconditionFailed
+	case ErrRateLimited:
+		return e.Status == http.StatusTooManyRequests
+	}
+	return false
+}
+
+// describe words a transport error for people.
+func describe(err error) string {
+	switch {
+	case err == nil:
+		return "no response"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "the server closed the connection without a complete response"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (nothing listens there)"
+	}
+	return err.Error()
+}
+
+// maxErrorBody is how much of a response body an Error keeps.
+const maxErrorBody = 1024
+
+// errorBody is the SCIM error schema (RFC 7644 §3.12), read leniently:
+// status as a string or a number, and the detail under the names other
+// APIs use when the server is not (yet) speaking SCIM.
+type errorBody struct {
+	Status           lenientInt `json:"status"`
+	SCIMType         string     `json:"scimType"`
+	Detail           string     `json:"detail"`
+	Message          string     `json:"message"`
+	ErrorDescription string     `json:"error_description"`
+	Error            any        `json:"error"`
+}
+
+// parseErrorBody fills e's SCIMType, Detail and Body from a response body.
+// It never fails: a body that is not a SCIM error is kept raw.
+func (e *Error) parseErrorBody(body []byte, token string) {
+	// Unmarshal fills what it can and skips members of the wrong type;
+	// a body that is not JSON at all leaves eb empty.
+	var eb errorBody
+	_ = json.Unmarshal(body, &eb)
+	e.SCIMType = clean(scrub(eb.SCIMType, token), 64)
+	oauth, _ := eb.Error.(string)
+	e.Detail = clean(scrub(firstNonEmpty(eb.Detail, eb.Message, eb.ErrorDescription, oauth), token), 512)
+	e.Body = clean(scrub(string(body), token), maxErrorBody)
+}
+
+// scrub replaces the token in text from a server that echoes it.
+func scrub(s, token string) string {
+	if token == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, token, redacted)
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// clean makes s printable: valid UTF-8, at most max bytes (cut on a rune
+// boundary, marked with "…").
+func clean(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+var (
+	titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
+	tagRE   = regexp.MustCompile(`<[^>]*>`)
+)
+
+// snippet is a one-line summary of a body that is not a SCIM error: an
+// HTML page's title, or its text with white space folded, cut at 200
+// bytes.
+func snippet(body string) string {
+	if m := titleRE.FindStringSubmatch(body); m != nil {
+		body = m[1]
+	} else if strings.Contains(body, "<") {
+		body = tagRE.ReplaceAllString(body, " ")
+	}
+	return clean(strings.Join(strings.Fields(body), " "), 200)
+}

@@ -1,0 +1,335 @@
+package scim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// The exact bodies strict servers accept (DESIGN.md §5): lowercase ops,
+// one operation per path, JSON booleans, enterprise attributes by URN.
+func TestPatchUserDiffBody(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	c, _ := newClient(t, s, Config{})
+	have := &User{ID: "2819c223", UserName: "ann@main.com", ExternalID: "e-1", Active: boolp(true),
+		Name: Name{GivenName: "Ann", FamilyName: "Lee"}, Enterprise: Enterprise{Department: "Sales", CostCenter: "4130"}}
+	want := *have
+	want.Active = boolp(false)
+	want.Name.GivenName = "Anne"
+	want.Enterprise.Department = "Research"
+
+	u, err := c.PatchUser(context.Background(), have.ID, DiffUser(have, &want))
+	if err != nil || u != nil {
+		t.Fatalf("PatchUser = %v, %v; want nil, nil on 204", u, err)
+	}
+	reqs := s.requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d requests, want 1", len(reqs))
+	}
+	const body = `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` +
+		`{"op":"replace","path":"active","value":false},` +
+		`{"op":"replace","path":"name.givenName","value":"Anne"},` +
+		`{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department","value":"Research"}]}`
+	if r := reqs[0]; r.Method != "PATCH" || r.Path != "/Users/2819c223" || r.Body != body {
+		t.Errorf("got %s %s\n%s\nwant PATCH /Users/2819c223\n%s", r.Method, r.Path, r.Body, body)
+	}
+}
+
+func TestDiffUser(t *testing.T) {
+	have := &User{UserName: "a@x", ExternalID: "1", Active: boolp(true), Name: Name{GivenName: "A", FamilyName: "B"},
+		Emails:     []Email{{Value: "a@x", Type: "work", Primary: true}},
+		Enterprise: Enterprise{Department: "D", EmployeeNumber: "7", Division: "V"}}
+	tests := []struct {
+		name string
+		edit func(have, u *User)
+		want string
+	}{
+		{"unchanged", func(_, u *User) {}, `null`},
+		{"unmanaged active and emails", func(_, u *User) { u.Active, u.Emails = nil, nil }, `null`},
+		{"emails in another order", func(have, u *User) {
+			have.Emails = append(have.Emails, Email{Value: "b@x"})
+			u.Emails = []Email{{Value: "b@x"}, {Value: "a@x", Type: "work", Primary: true}}
+		}, `null`},
+		{"empty userName is left alone", func(_, u *User) { u.UserName = "" }, `null`},
+		{"add, replace, remove", func(_, u *User) {
+			u.Name.FamilyName = ""
+			u.Enterprise.CostCenter = "CC"
+			u.Enterprise.EmployeeNumber = "8"
+			u.Enterprise.Division = ""
+		}, `[{"op":"remove","path":"name.familyName"},` +
+			`{"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber","value":"8"},` +
+			`{"op":"add","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter","value":"CC"},` +
+			`{"op":"remove","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:division"}]`},
+		{"identity and activation", func(_, u *User) { u.UserName, u.ExternalID, u.Active = "b@x", "2", boolp(false) },
+			`[{"op":"replace","path":"userName","value":"b@x"},{"op":"replace","path":"externalId","value":"2"},` +
+				`{"op":"replace","path":"active","value":false}]`},
+		{"emails", func(_, u *User) { u.Emails = []Email{{Value: "n@x"}} },
+			`[{"op":"replace","path":"emails","value":[{"value":"n@x"}]}]`},
+		{"emails removed", func(_, u *User) { u.Emails = []Email{} }, `[{"op":"remove","path":"emails"}]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := *have
+			have := &h
+			want := *have
+			want.Emails = append([]Email(nil), have.Emails...)
+			tt.edit(have, &want)
+			got, err := marshal(DiffUser(have, &want))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDeactivateAndRenameBodies(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) { reply(w, 200, `{"id":"x"}`) })
+	c, _ := newClient(t, s, Config{})
+	ctx := context.Background()
+	if err := c.DeactivateUser(ctx, "u1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RenameGroup(ctx, "g/1", `R&D "West"`); err != nil {
+		t.Fatal(err)
+	}
+	want := []seen{
+		{Method: "PATCH", Path: "/Users/u1", Body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`},
+		{Method: "PATCH", Path: "/Groups/g/1", Body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"displayName","value":"R&D \"West\""}]}`},
+	}
+	for i, r := range s.requests() {
+		if r.Method != want[i].Method || r.Path != want[i].Path || r.Body != want[i].Body {
+			t.Errorf("request %d: got %s %s %s\nwant %s %s %s", i, r.Method, r.Path, r.Body, want[i].Method, want[i].Path, want[i].Body)
+		}
+	}
+}
+
+func TestRemoveMembersBody(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	c, _ := newClient(t, s, Config{})
+	if err := c.RemoveMembers(context.Background(), "g1", "2819c223", `odd"id\`); err != nil {
+		t.Fatal(err)
+	}
+	const body = `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` +
+		`{"op":"remove","path":"members[value eq \"2819c223\"]"},` +
+		`{"op":"remove","path":"members[value eq \"odd\\\"id\\\\\"]"}]}`
+	reqs := s.requests()
+	if len(reqs) != 1 || reqs[0].Method != "PATCH" || reqs[0].Path != "/Groups/g1" || reqs[0].Body != body {
+		t.Fatalf("got %+v\nwant one PATCH /Groups/g1 with\n%s", reqs, body)
+	}
+	// What the server decodes: the path holds a filter with a quoted, escaped value.
+	var p struct{ Operations []map[string]any }
+	json.Unmarshal([]byte(reqs[0].Body), &p)
+	if got := p.Operations[1]["path"]; got != `members[value eq "odd\"id\\"]` {
+		t.Errorf("decoded path %s", got)
+	}
+	if _, ok := p.Operations[0]["value"]; ok {
+		t.Error("a remove carries a value")
+	}
+}
+
+func TestMembersInChunks(t *testing.T) {
+	ids := make([]string, 250)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("u%03d", i)
+	}
+	tests := []struct {
+		name    string
+		perReq  int
+		call    func(c *Client) error
+		opsWant []int // operations per request
+		valWant []int // values per operation, add only
+	}{
+		{"add", 0, func(c *Client) error { return c.AddMembers(context.Background(), "g1", ids...) }, []int{1, 1, 1}, []int{100, 100, 50}},
+		{"remove", 0, func(c *Client) error { return c.RemoveMembers(context.Background(), "g1", ids...) }, []int{100, 100, 50}, nil},
+		{"add by 120", 120, func(c *Client) error { return c.AddMembers(context.Background(), "g1", ids...) }, []int{1, 1, 1}, []int{120, 120, 10}},
+		{"none", 0, func(c *Client) error { return c.AddMembers(context.Background(), "g1") }, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+			c, _ := newClient(t, s, Config{MembersPerPatch: tt.perReq})
+			if err := tt.call(c); err != nil {
+				t.Fatal(err)
+			}
+			reqs := s.requests()
+			if len(reqs) != len(tt.opsWant) {
+				t.Fatalf("%d requests, want %d", len(reqs), len(tt.opsWant))
+			}
+			next := 0 // the member id expected next, so that order and completeness are checked
+			for i, r := range reqs {
+				var p patchRequest
+				if err := json.Unmarshal([]byte(r.Body), &p); err != nil {
+					t.Fatal(err)
+				}
+				if len(p.Operations) != tt.opsWant[i] {
+					t.Errorf("request %d: %d operations, want %d", i, len(p.Operations), tt.opsWant[i])
+				}
+				for _, op := range p.Operations {
+					if tt.valWant == nil {
+						if want := removeMember(ids[next]); op.Op != want.Op || op.Path != want.Path || op.Value != nil {
+							t.Fatalf("request %d: %+v, want %+v", i, op, want)
+						}
+						next++
+						continue
+					}
+					vals := op.Value.([]any)
+					if op.Op != "add" || op.Path != "members" || len(vals) != tt.valWant[i] {
+						t.Fatalf("request %d: op %s path %s with %d values, want add members with %d", i, op.Op, op.Path, len(vals), tt.valWant[i])
+					}
+					for _, v := range vals {
+						if got := v.(map[string]any)["value"]; got != ids[next] {
+							t.Fatalf("value %v, want %s", got, ids[next])
+						}
+						next++
+					}
+				}
+			}
+			if len(reqs) > 0 && next != len(ids) {
+				t.Errorf("%d members sent, want %d", next, len(ids))
+			}
+		})
+	}
+}
+
+func TestMembersChunkFailureSaysHowFar(t *testing.T) {
+	n := 0
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if n++; n == 2 {
+			reply(w, 400, `{"status":"400","scimType":"invalidValue","detail":"no such user u150"}`)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	c, _ := newClient(t, s, Config{})
+	err := c.AddMembers(context.Background(), "g1", make([]string, 250)...)
+	const want = "adding members 101-200 of 250, group g1: scim: PATCH /scim/v2/Groups/g1: 400 Bad Request (scimType invalidValue): no such user u150"
+	if err == nil || err.Error() != want {
+		t.Errorf("got  %v\nwant %s", err, want)
+	}
+	if len(s.requests()) != 2 {
+		t.Errorf("%d requests after a failure, want 2", len(s.requests()))
+	}
+}
+
+func TestFilterEscaping(t *testing.T) {
+	if got, want := Eq("userName", `a"b\c`), `userName eq "a\"b\\c"`; got != want {
+		t.Errorf("Eq = %s, want %s", got, want)
+	}
+	if got, want := Eq("displayName", "tab\there"), `displayName eq "tab\u0009here"`; got != want {
+		t.Errorf("Eq = %s, want %s", got, want)
+	}
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		reply(w, 200, `{"totalResults":1,"Resources":[{"id":"1","userName":"a\"b\\c"}]}`)
+	})
+	c, _ := newClient(t, s, Config{})
+	u, err := c.FindUser(context.Background(), `a"b\c`)
+	if err != nil || u.ID != "1" {
+		t.Fatalf("FindUser = %+v, %v", u, err)
+	}
+	r := s.requests()[0]
+	if want := `filter=userName%20eq%20%22a%5C%22b%5C%5Cc%22`; r.RawQuery != want {
+		t.Errorf("query %s, want %s", r.RawQuery, want)
+	}
+	q, _ := url.ParseQuery(r.RawQuery)
+	if got := q.Get("filter"); got != `userName eq "a\"b\\c"` {
+		t.Errorf("decoded filter %s", got)
+	}
+}
+
+func TestFind(t *testing.T) {
+	tests := []struct {
+		name, status, body string
+		want               string // id, or the error
+	}{
+		{"one", "200", `{"totalResults":1,"Resources":[{"id":"1","userName":"Ann@Main.com"}]}`, "1"},
+		{"none", "200", `{"totalResults":0,"Resources":[]}`, `scim: not found: no user with userName "ann@main.com"`},
+		{"404", "404", `{"status":"404"}`, `scim: not found: no user with userName "ann@main.com"`},
+		{"filter ignored", "200", `{"totalResults":2,"Resources":[{"id":"1","userName":"bob"},{"id":"2","userName":"ann@main.com"}]}`, "2"},
+		{"two", "200", `{"Resources":[{"id":"1","userName":"ann@main.com"},{"id":"2","userName":"ANN@main.com"}]}`, `scim: 2 users have userName "ann@main.com"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				var code int
+				fmt.Sscan(tt.status, &code)
+				reply(w, code, tt.body)
+			})
+			c, _ := newClient(t, s, Config{})
+			u, err := c.FindUser(context.Background(), "ann@main.com")
+			got := ""
+			if err != nil {
+				got = err.Error()
+			} else {
+				got = u.ID
+			}
+			if got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHeaders(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) { reply(w, 201, `{"id":"9","userName":"a"}`) })
+	c, _ := newClient(t, s, Config{UserAgent: "orgctl/1.2.3"})
+	if _, _, err := c.CreateUser(context.Background(), &User{UserName: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	h := s.requests()[0].Header
+	for k, want := range map[string]string{
+		"Authorization": "Bearer " + testToken,
+		"Content-Type":  "application/scim+json",
+		"Accept":        "application/scim+json",
+		"User-Agent":    "orgctl/1.2.3",
+	} {
+		if got := h.Get(k); got != want {
+			t.Errorf("%s: %q, want %q", k, got, want)
+		}
+	}
+	if got := s.requests()[0].Body; got != `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"a"}` {
+		t.Errorf("body %s", got)
+	}
+}
+
+func TestCreateSendsNoIDOrMeta(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) { reply(w, 200, `{"id":"g1","displayName":"Eng"}`) })
+	c, _ := newClient(t, s, Config{})
+	g := &Group{ID: "old", DisplayName: "Eng", ExternalID: "x1", Members: []Member{{Value: "u1"}}, Meta: Meta{Version: `W/"1"`}}
+	if _, _, err := c.CreateGroup(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ReplaceGroup(context.Background(), g); err != nil {
+		t.Fatal(err)
+	}
+	const body = `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"externalId":"x1","displayName":"Eng","members":[{"value":"u1"}]}`
+	for _, r := range s.requests() {
+		if r.Body != body {
+			t.Errorf("%s %s: %s\nwant %s", r.Method, r.Path, r.Body, body)
+		}
+		if r.Header.Get("If-Match") != "" {
+			t.Errorf("If-Match sent to a server without ETags")
+		}
+	}
+	if r := s.requests()[1]; r.Method != "PUT" || r.Path != "/Groups/old" {
+		t.Errorf("replace went to %s %s", r.Method, r.Path)
+	}
+}
+
+func TestReplaceSendsIfMatchWithETags(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) { reply(w, 200, `{"id":"u1","userName":"a"}`) })
+	s.spc = strings.Replace(spcJSON, `"etag":{"supported":false}`, `"etag":{"supported":true}`, 1)
+	c, _ := newClient(t, s, Config{})
+	if _, err := c.ReplaceUser(context.Background(), &User{ID: "u1", UserName: "a", Meta: Meta{Version: `W/"3"`}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.requests()[0].Header.Get("If-Match"); got != `W/"3"` {
+		t.Errorf("If-Match %q", got)
+	}
+}
