@@ -219,7 +219,7 @@ func (p patcher) applyTo(res map[string]any, op patchOp, t patchTarget) error {
 
 // applyToExtension applies op to the extension object ext as a whole.
 func (p patcher) applyToExtension(res map[string]any, op patchOp, ext string) error {
-	if op.op == "remove" {
+	if op.op == "remove" || op.value == nil {
 		delete(res, ext)
 		return nil
 	}

@@ -67,8 +67,8 @@ func TestPatchUser(t *testing.T) {
 			map[string]any{"title": "Boss"}},
 		{"several operations", []map[string]any{op("replace", "active", false), op("add", "nickName", "P"), op("remove", "title", nil)},
 			map[string]any{"active": false, "nickName": "P"}},
-		{"null unassigns", []map[string]any{op("replace", "", map[string]any{"name": nil})},
-			map[string]any{"name": nil}},
+		{"null unassigns", []map[string]any{op("replace", "", map[string]any{"name": nil, enterprise: nil})},
+			map[string]any{"name": nil, enterprise: nil, "schemas": []any{scimtest.SchemaUser}}},
 		// Accepted without StrictPatch:
 		{"capitalised op", []map[string]any{op("Replace", "active", false)},
 			map[string]any{"active": false}},
