@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/orgctl/orgctl/scim"
 )
 
 // Exit codes (DESIGN.md §2). exitCode is the only place that maps errors
@@ -68,6 +70,8 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &ce):
 		return ce.code
+	case errors.Is(err, scim.ErrUnauthorized):
+		return exitAuth
 	case isCobraUsage(err):
 		return exitUsage
 	default:

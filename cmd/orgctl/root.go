@@ -37,6 +37,7 @@ type factory struct {
 	io        *IOStreams
 	opts      *globalOptions
 	settings  config.Settings
+	viper     *viper.Viper // the config file's contents, for keys that are not flags (scim.token)
 	lookupEnv func(string) (string, bool)
 	now       func() time.Time
 	traceMu   sync.Mutex
@@ -144,6 +145,7 @@ provider over SCIM 2.0.
 	root.AddCommand(
 		newCodeCmd(f),
 		newVerifyCmd(f),
+		newSCIMCmd(f),
 		newSandboxCmd(f),
 		newConfigCmd(f),
 		newVersionCmd(f),
@@ -168,6 +170,7 @@ func (f *factory) configure(cmd *cobra.Command) error {
 	if err := config.Read(v, path, explicit); err != nil {
 		return usageError(err, "fix the file or point --config at another one")
 	}
+	f.viper = v
 	settings, err := config.Apply(v, cmd.Flags(), f.lookupEnv)
 	if err != nil {
 		return usageError(err, "")

@@ -18,6 +18,7 @@ type sandboxOptions struct {
 	Auth     string
 	Web      string
 	WebRoot  string
+	SCIM     string
 	EnvFile  string
 }
 
@@ -25,13 +26,14 @@ func newSandboxCmd(f *factory) *cobra.Command {
 	opts := &sandboxOptions{}
 	cmd := &cobra.Command{
 		Use:   "sandbox",
-		Short: "Serve local DNS zones and a web root on loopback to try orgctl offline",
+		Short: "Serve local DNS zones, a web root and a SCIM service on loopback to try orgctl offline",
 		Long: `Serve a directory of zone files on 127.0.0.1: an authoritative server and a
 resolver answering from the same data. Edit a zone file and the change is served
 at once. A web server on 127.0.0.1 serves the web root, a directory per host name
-(web/example.test/logmein-verification-code.txt), for the HTTP method. The command
-prints the flags (and environment variables) that point orgctl at it, and runs
-until interrupted.
+(web/example.test/logmein-verification-code.txt), for the HTTP method. An in-memory
+SCIM 2.0 service takes users and groups ('orgctl scim …'); it starts empty each
+time. The command prints the flags (and environment variables) that point orgctl
+at it, and runs until interrupted.
 
 An empty directory gets an example zone, example.test.`,
 		Example: `  orgctl sandbox --dir ./zones --env-file sandbox.env
@@ -50,6 +52,7 @@ An empty directory gets an example zone, example.test.`,
 	fs.StringVar(&opts.Auth, "listen-auth", "127.0.0.1:0", "address of the sandbox authoritative server (loopback only)")
 	fs.StringVar(&opts.Web, "listen-web", "127.0.0.1:0", "address of the sandbox web server (loopback only)")
 	fs.StringVar(&opts.WebRoot, "web-root", "", "directory of web roots, one per host name (default: web under --dir)")
+	fs.StringVar(&opts.SCIM, "listen-scim", "127.0.0.1:0", "address of the sandbox SCIM service (loopback only)")
 	fs.StringVar(&opts.EnvFile, "env-file", "", "also write the ORGCTL_* assignments that point orgctl at the sandbox to this file")
 	return cmd
 }
@@ -67,7 +70,7 @@ func runSandbox(ctx context.Context, f *factory, opts *sandboxOptions) error {
 		}
 	}
 	sb, err := sandbox.Start(sandbox.Options{Dir: dir, Resolver: opts.Resolver, Authoritative: opts.Auth, OnReload: onReload,
-		Web: opts.Web, WebRoot: opts.WebRoot})
+		Web: opts.Web, WebRoot: opts.WebRoot, SCIM: opts.SCIM})
 	if err != nil {
 		return usageError(err, "")
 	}
@@ -79,7 +82,8 @@ func runSandbox(ctx context.Context, f *factory, opts *sandboxOptions) error {
 	}
 	if f.opts.Output != "text" {
 		v := map[string]string{"zones": sb.Dir, "resolver": sb.Resolver.Addr, "authoritative": sb.Auth.Addr, "ns_port": sb.NSPort(),
-			"web": sb.WebAddr, "web_root": sb.WebRoot, "connect_to": sb.ConnectTo(), "flags": sb.Flags()}
+			"web": sb.WebAddr, "web_root": sb.WebRoot, "connect_to": sb.ConnectTo(), "flags": sb.Flags(),
+			"scim_url": sb.SCIMURL, "scim_token": sb.SCIMToken}
 		if err := writeJSON(f.io.Out, f.opts.Output, v); err != nil {
 			return err
 		}
@@ -89,8 +93,10 @@ func runSandbox(ctx context.Context, f *factory, opts *sandboxOptions) error {
 		fmt.Fprintf(w, "  resolver:       %s (udp, tcp)\n", sb.Resolver.Addr)
 		fmt.Fprintf(w, "  authoritative:  %s (udp, tcp)\n", sb.Auth.Addr)
 		fmt.Fprintf(w, "  web:            %s (http, a directory per host in %s)\n", sb.WebAddr, sb.WebRoot)
+		fmt.Fprintf(w, "  scim:           %s (in memory; token %s)\n", sb.SCIMURL, sb.SCIMToken)
 		fmt.Fprintf(w, "point orgctl at it with:\n  %s\nor:\n", sb.Flags())
 		fmt.Fprintf(w, "  export ORGCTL_RESOLVER=%s ORGCTL_NS_PORT=%s ORGCTL_CONNECT_TO=%s\n", sb.Resolver.Addr, sb.NSPort(), sb.ConnectTo())
+		fmt.Fprintf(w, "  export ORGCTL_SCIM_URL=%s ORGCTL_SCIM_TOKEN=%s\n", sb.SCIMURL, sb.SCIMToken)
 		fmt.Fprintf(w, "edit a zone file to publish a record, or add a file to the web root; Ctrl-C stops the sandbox\n")
 	}
 	<-ctx.Done()

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/orgctl/orgctl/config"
 	"github.com/orgctl/orgctl/scim"
 )
 
@@ -52,8 +54,8 @@ requests (429 with Retry-After, 5xx, timeouts, resets) are retried with backoff.
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&o.URL, "url", "", "base URL of the SCIM service, e.g. https://provider.example/scim/v2")
 	pf.StringVar(&o.CAFile, "ca-file", "", "PEM file of CA certificates to trust as well as the system's (a private CA)")
-	_ = pf.SetAnnotation("url", configKeyAnnotation, []string{"scim.url"})
-	_ = pf.SetAnnotation("ca-file", configKeyAnnotation, []string{"scim.ca_file"})
+	_ = pf.SetAnnotation("url", config.AnnotationKey, []string{"scim.url"})
+	_ = pf.SetAnnotation("ca-file", config.AnnotationKey, []string{"scim.ca_file"})
 	cmd.AddCommand(newSCIMTestCmd(f, o), newSCIMUsersCmd(f, o), newSCIMGroupsCmd(f, o))
 	return cmd
 }
@@ -382,7 +384,7 @@ func newSCIMUsersCmd(f *factory, o *scimOptions) *cobra.Command {
 		Args: exactArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			changed := false
-			cmd.Flags().Visit(func(fl *flagSet0) {
+			cmd.Flags().Visit(func(fl *pflag.Flag) {
 				if fl.Name != "url" && fl.Name != "ca-file" {
 					changed = true
 				}
@@ -462,9 +464,6 @@ func newSCIMUsersCmd(f *factory, o *scimOptions) *cobra.Command {
 	cmd.AddCommand(list, get, create, update, deactivate, del)
 	return cmd
 }
-
-// flagSet0 is a pflag.Flag, for Visit callbacks.
-type flagSet0 = pflagFlag
 
 // merged is have with the attributes given on the command line applied.
 func merged(have *scim.User, cmd *cobra.Command, uf *userFlags) *scim.User {
@@ -657,9 +656,15 @@ func newSCIMGroupsCmd(f *factory, o *scimOptions) *cobra.Command {
 		Short: "Show a group and its members, by id or displayName",
 		Args:  exactArgs(1, "GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, g, err := client(cmd, args[0])
+			c, g, err := client(cmd, args[0])
 			if err != nil {
 				return err
+			}
+			if g.Members == nil {
+				// Found by name: searches leave the members out.
+				if g, err = c.GetGroup(cmd.Context(), g.ID); err != nil {
+					return scimError(err)
+				}
 			}
 			if f.opts.Quiet {
 				return nil

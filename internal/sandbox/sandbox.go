@@ -11,10 +11,12 @@
 // the directory), which is how the demo "publishes" a record. The web
 // root holds a directory per host name (web/example.test/…); the sandbox
 // zone's names resolve to 127.0.0.1, and --connect-to sends their port 80
-// to the sandbox's web server.
+// to the sandbox's web server. An in-memory SCIM 2.0 service (scimtest's)
+// takes users and groups, so that provisioning can be tried too.
 package sandbox
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"mime"
@@ -27,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orgctl/orgctl/scim/scimtest"
 	"github.com/orgctl/orgctl/verify/verifytest"
 )
 
@@ -46,6 +49,8 @@ type Options struct {
 	// over HTTP; empty is Dir/web. Web is its listen address.
 	WebRoot string
 	Web     string
+	// SCIM is the listen address of the in-memory SCIM service.
+	SCIM string
 }
 
 // Sandbox is a running sandbox.
@@ -55,7 +60,14 @@ type Sandbox struct {
 	Auth     *verifytest.Server // authoritative (AA=1), like BIND
 	WebRoot  string
 	WebAddr  string // 127.0.0.1:port of the web server
-	web      *http.Server
+	// SCIMURL is the in-memory SCIM service's base URL
+	// (http://127.0.0.1:port/scim/v2), and SCIMToken the bearer token it
+	// wants: made up for this run, it guards nothing but the sandbox.
+	SCIMURL   string
+	SCIMToken string
+	SCIM      *scimtest.Handler
+	web       *http.Server
+	scim      *http.Server
 }
 
 // ExampleZone is the zone written to an empty sandbox directory. Its name
@@ -81,7 +93,7 @@ func Start(o Options) (*Sandbox, error) {
 	if err := seed(o.Dir); err != nil {
 		return nil, err
 	}
-	for _, a := range []string{o.Resolver, o.Authoritative, o.Web} {
+	for _, a := range []string{o.Resolver, o.Authoritative, o.Web, o.SCIM} {
 		if a != "" {
 			if err := loopback(a); err != nil {
 				return nil, err
@@ -108,7 +120,30 @@ func Start(o Options) (*Sandbox, error) {
 		sb.Auth.Close()
 		return nil, err
 	}
+	if err := sb.serveSCIM(o.SCIM); err != nil {
+		sb.web.Close()
+		sb.Resolver.Close()
+		sb.Auth.Close()
+		return nil, err
+	}
 	return sb, nil
+}
+
+// serveSCIM serves an in-memory SCIM service on addr, empty at start.
+func (s *Sandbox) serveSCIM(addr string) error {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("sandbox: listening on %s: %w", addr, err)
+	}
+	s.SCIMToken = "sandbox-" + rand.Text()
+	s.SCIM = scimtest.NewHandler(scimtest.Options{Token: s.SCIMToken})
+	s.SCIMURL = "http://" + ln.Addr().String() + scimtest.BasePath
+	s.scim = &http.Server{Handler: s.SCIM, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.scim.Serve(ln) }()
+	return nil
 }
 
 // serveWeb serves WebRoot/<host>/<path> on addr.
@@ -242,10 +277,12 @@ func (s *Sandbox) Env() string {
 		"ORGCTL_RESOLVER=" + s.Resolver.Addr,
 		"ORGCTL_NS_PORT=" + s.NSPort(),
 		"ORGCTL_CONNECT_TO=" + s.ConnectTo(),
+		"ORGCTL_SCIM_URL=" + s.SCIMURL,
+		"ORGCTL_SCIM_TOKEN=" + s.SCIMToken,
 	}, "\n") + "\n"
 }
 
 // Close stops the servers.
 func (s *Sandbox) Close() error {
-	return errors.Join(s.web.Close(), s.Resolver.Close(), s.Auth.Close())
+	return errors.Join(s.scim.Close(), s.web.Close(), s.Resolver.Close(), s.Auth.Close())
 }
