@@ -2,7 +2,8 @@
 # An offline walk-through of orgctl against the sandbox: start local DNS
 # servers and a web server on 127.0.0.1, create a code, watch verification
 # fail, publish the file and see the HTTP method pass, publish the record and
-# see the DNS method pass, stop the sandbox. Nothing leaves this machine.
+# see the DNS method pass, provision users to the sandbox's SCIM service, stop
+# the sandbox. Nothing leaves this machine.
 set -euo pipefail
 
 orgctl=$(realpath "${1:-bin/orgctl}")
@@ -24,7 +25,7 @@ show() { printf '$ %s\n' "$*"; "$@"; }
 export ORGCTL_STATE_DIR="$work/state"
 export NO_COLOR=${NO_COLOR:-}
 
-step "Start the sandbox: an authoritative server, a resolver and a web server on 127.0.0.1"
+step "Start the sandbox: an authoritative server, a resolver, a web server and a SCIM service on 127.0.0.1"
 "$orgctl" sandbox --dir "$work/zones" --env-file "$work/sandbox.env" &
 sandbox_pid=$!
 for _ in $(seq 100); do
@@ -78,6 +79,18 @@ show "$orgctl" verify dns example.test -o json
 
 step "The history kept for the code"
 show "$orgctl" code show example.test
+
+step "Provision users to the sandbox's SCIM service (ORGCTL_SCIM_URL and ORGCTL_SCIM_TOKEN come from its env file)"
+show "$orgctl" scim test
+show "$orgctl" scim users create --user-name alice@example.test --given-name Alice --family-name Liddell --department Research
+show "$orgctl" scim users create --user-name bob@example.test --given-name Bob --family-name Builder
+show "$orgctl" scim users create --user-name carol@example.test --given-name Carol --family-name Danvers
+show "$orgctl" scim groups create Engineering --member alice@example.test --member bob@example.test --member carol@example.test
+show "$orgctl" scim users update alice@example.test --department Mathematics
+show "$orgctl" scim groups remove-members Engineering bob@example.test
+show "$orgctl" scim users deactivate bob@example.test
+show "$orgctl" scim groups get Engineering
+show "$orgctl" scim users list
 
 step "Stop the sandbox"
 kill -INT "$sandbox_pid"

@@ -3,9 +3,13 @@ package main
 import (
 	"fmt"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/orgctl/orgctl/config"
 )
 
 func newConfigCmd(f *factory) *cobra.Command {
@@ -24,6 +28,10 @@ func newConfigCmd(f *factory) *cobra.Command {
 				return nil
 			}
 			settings := f.settings.Sorted()
+			if s, ok := f.tokenSetting(); ok {
+				settings = append(settings, s)
+				slices.SortFunc(settings, func(a, b config.Setting) int { return strings.Compare(a.Key, b.Key) })
+			}
 			if f.opts.Output != "text" {
 				return writeJSONList(f.io.Out, f.opts.Output, settings)
 			}

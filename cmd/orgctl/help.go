@@ -43,6 +43,10 @@ the flag name with underscores. Precedence: flag > environment > file > default.
   ORGCTL_CONNECT_TO    --connect-to HOST:PORT:ADDR:PORT, comma-separated
   ORGCTL_CODE          --code of the verify commands
   ORGCTL_STRICT        --strict of verify and verify http
+  ORGCTL_SCIM_URL      --url of the scim commands (config: scim.url)
+  ORGCTL_SCIM_CA_FILE  --ca-file of the scim commands (config: scim.ca_file)
+  ORGCTL_SCIM_TOKEN    the SCIM bearer token (config: scim.token, in a file
+                       only its owner can read); there is no flag for it
 
 Other variables:
 

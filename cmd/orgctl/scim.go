@@ -123,6 +123,21 @@ func (f *factory) scimToken() (scim.Token, error) {
 	return scim.NewToken(f.viper.GetString("scim.token")), nil
 }
 
+// tokenSetting is scim.token for config show: where it comes from,
+// never its value.
+func (f *factory) tokenSetting() (config.Setting, bool) {
+	s := config.Setting{Key: "scim.token", Value: "<redacted>", Env: tokenEnv}
+	switch {
+	case f.getenv(tokenEnv) != "":
+		s.Source = config.SourceEnv
+	case f.viper != nil && f.viper.InConfig("scim.token"):
+		s.Source = config.SourceFile
+	default:
+		return s, false
+	}
+	return s, true
+}
+
 // scimError gives SCIM errors their exit code: 4 for authentication, 1
 // for the rest; the hint says what to check.
 func scimError(err error) error {
@@ -360,8 +375,12 @@ func newSCIMUsersCmd(f *factory, o *scimOptions) *cobra.Command {
 				return scimError(err)
 			}
 			if adopted {
-				// The user was there already: bring it to what was asked.
-				if ops := scim.DiffUser(u, merged(u, cmd, cf)); len(ops) > 0 {
+				// The user was there already: bring it to what was asked,
+				// keeping the userName as the service spells it (it
+				// matched without regard to case).
+				want := merged(u, cmd, cf)
+				want.UserName = u.UserName
+				if ops := scim.DiffUser(u, want); len(ops) > 0 {
 					if _, err := c.PatchUser(cmd.Context(), u.ID, ops); err != nil {
 						return scimError(err)
 					}
@@ -679,7 +698,7 @@ func newSCIMGroupsCmd(f *factory, o *scimOptions) *cobra.Command {
 			}
 			fmt.Fprintf(w, "%-16s %d\n", "members:", len(g.Members))
 			for _, m := range g.Members {
-				fmt.Fprintf(w, "  %s %s\n", m.Value, m.Display)
+				fmt.Fprintf(w, "  %s\n", strings.TrimSpace(m.Value+" "+m.Display))
 			}
 			return nil
 		},

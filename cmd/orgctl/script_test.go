@@ -13,6 +13,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/orgctl/orgctl/internal/sandbox"
+	"github.com/orgctl/orgctl/scim/scimtest"
 	"github.com/orgctl/orgctl/verify/verifytest"
 )
 
@@ -31,6 +32,9 @@ func TestMain(m *testing.M) {
 //	webserver NAME DIR
 //	    serve DIR/<host>/<path> over HTTP on 127.0.0.1 (as the sandbox
 //	    does) and set $NAME to the address and $NAME_PORT to its port
+//	scimserver [-strict] [-token T] NAME
+//	    serve an in-process SCIM service (scimtest) on 127.0.0.1 and set
+//	    $NAME_URL to its base URL and $NAME_TOKEN to its bearer token
 //	exitcode N PROGRAM ARGS...
 //	    run PROGRAM and require exit status N (stdout and stderr are kept
 //	    for the stdout/stderr commands)
@@ -45,9 +49,10 @@ func TestScript(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"dnsserver": cmdDNSServer,
-			"exitcode":  cmdExitCode,
-			"webserver": cmdWebServer,
+			"dnsserver":  cmdDNSServer,
+			"exitcode":   cmdExitCode,
+			"webserver":  cmdWebServer,
+			"scimserver": cmdSCIMServer,
 		},
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") != "",
 	})
@@ -108,6 +113,29 @@ func cmdWebServer(ts *testscript.TestScript, neg bool, args []string) {
 	addr := srv.Listener.Addr().String()
 	ts.Setenv(args[0], addr)
 	ts.Setenv(args[0]+"_PORT", addr[strings.LastIndex(addr, ":")+1:])
+}
+
+func cmdSCIMServer(ts *testscript.TestScript, neg bool, args []string) {
+	opts := scimtest.Options{Token: "t0ken-" + strconv.Itoa(os.Getpid())}
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		switch {
+		case args[0] == "-strict":
+			opts.StrictPatch = true
+		case args[0] == "-token" && len(args) > 1:
+			opts.Token = args[1]
+			args = args[1:]
+		default:
+			ts.Fatalf("scimserver: unknown option %s", args[0])
+		}
+		args = args[1:]
+	}
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: scimserver [-strict] [-token T] NAME")
+	}
+	srv := scimtest.NewServer(opts)
+	ts.Defer(srv.Close)
+	ts.Setenv(args[0]+"_URL", srv.URL)
+	ts.Setenv(args[0]+"_TOKEN", opts.Token)
 }
 
 func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {

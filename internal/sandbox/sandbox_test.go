@@ -194,3 +194,31 @@ func TestSandboxWeb(t *testing.T) {
 		}
 	}
 }
+
+func TestSandboxSCIM(t *testing.T) {
+	sb, err := sandbox.Start(sandbox.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	if !strings.HasPrefix(sb.SCIMURL, "http://127.0.0.1:") || !strings.Contains(sb.Env(), "ORGCTL_SCIM_TOKEN="+sb.SCIMToken) {
+		t.Fatalf("url %q env %q", sb.SCIMURL, sb.Env())
+	}
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{sb.SCIMToken, 200}, {"", 401}, {"wrong", 401}} {
+		req, _ := http.NewRequest(http.MethodGet, sb.SCIMURL+"/Users", nil)
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("token %q: %d, want %d", tc.token, resp.StatusCode, tc.want)
+		}
+	}
+}
