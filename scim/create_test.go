@@ -35,6 +35,13 @@ func TestCreateAdopts(t *testing.T) {
 			}
 			reply(w, 201, annJSON)
 		}, exists: func(int32) bool { return false }, methods: "POST GET GET POST"}, // searched by userName, then externalId
+		{name: "429, refused: sent again without a search", post: func(t *testing.T, w http.ResponseWriter, n int32) {
+			if n == 1 {
+				reply(w, 429, "")
+				return
+			}
+			reply(w, 201, annJSON)
+		}, exists: func(int32) bool { return false }, methods: "POST POST"},
 		{name: "reset, then 409 on the retry", post: func(t *testing.T, w http.ResponseWriter, n int32) {
 			if n == 1 {
 				hangUp(t, w)

@@ -32,8 +32,9 @@ type request struct {
 	body    []byte
 	ifMatch string
 	// recheck, set on a POST, runs before the POST is sent again after a
-	// failed attempt that the server may have applied anyway. When it
-	// finds the resource, do stops with errAdopted.
+	// failed attempt that the server may have applied anyway: any but a
+	// 429, which says the request was refused. When it finds the
+	// resource, do stops with errAdopted.
 	recheck func(context.Context) (bool, error)
 }
 
@@ -59,6 +60,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		var retry bool
 		var wait time.Duration
 		var e *Error
+		refused := false // the server says it did not carry the request out
 		switch {
 		case err != nil && ctx.Err() != nil:
 			e = &Error{Method: r.method, Path: path, Err: ctx.Err()}
@@ -73,6 +75,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 			info.Status = resp.status
 			retry, wait = c.retryHTTP(resp, attempt)
 			e = c.httpError(r.method, path, resp)
+			refused = resp.status == http.StatusTooManyRequests
 		}
 		e.Attempts = attempt
 		info.Err, info.Retry = e, retry && attempt < c.retry.Attempts
@@ -86,7 +89,7 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		if serr := c.sleep(ctx, wait); serr != nil {
 			return nil, &Error{Method: r.method, Path: path, Err: serr, Attempts: attempt}
 		}
-		if r.recheck != nil {
+		if r.recheck != nil && !refused {
 			found, rerr := r.recheck(ctx)
 			if rerr != nil {
 				return nil, fmt.Errorf("%w; then checking whether it was applied anyway: %w", e, rerr)

@@ -67,10 +67,13 @@
 // GET, PUT, DELETE and PATCH are retried as they are: the PATCH operations
 // this package builds are idempotent. A DELETE that answers 404 after a
 // retry succeeded on an earlier attempt and returns nil. A POST (create)
-// is not idempotent: before sending it again, the client looks for the
-// resource (users by userName, then externalId; groups by externalId, then
-// displayName) and adopts it when an earlier attempt made it after all. A
-// 409 is resolved the same way, at the first attempt too:
+// is not idempotent: before sending it again after a timeout, a reset or
+// a 5xx, the client looks for the resource (users by userName, then
+// externalId; groups by externalId, then displayName) and adopts it when
+// an earlier attempt made it after all; after a 429, which refuses the
+// request, it sends it again without looking, so as not to add load to a
+// server that is shedding it. A 409 is resolved the same way, at the
+// first attempt too:
 //
 //	u, adopted, err := c.CreateUser(ctx, &scim.User{UserName: "ann@main.com", Active: &yes})
 //	if adopted {

@@ -171,8 +171,9 @@ func decodeResource[T any](c *Client, method, path string, resp *response) (*T, 
 }
 
 // create POSTs v. A POST is not idempotent, so before sending it again
-// after a failure the server may have applied (a timeout, a reset, a 5xx),
-// it asks lookup whether the resource exists now, and adopts it if so. A
+// after a failure the server may have applied (a timeout, a reset, a 5xx;
+// not a 429), it asks lookup whether the resource exists now, and adopts
+// it if so. A
 // 409 is resolved the same way. Adopted is true when the returned
 // resource was found rather than created by this call.
 func create[T any](ctx context.Context, c *Client, k kind[T], v *T, lookup func(context.Context) (*T, error)) (*T, bool, error) {
