@@ -439,47 +439,39 @@ func newSCIMUsersCmd(f *factory, o *scimOptions) *cobra.Command {
 	}
 	addUserFlags(update.Flags(), uf)
 
-	deactivate := &cobra.Command{
-		Use:   "deactivate USER",
-		Short: "Deactivate a user (active=false); the account stays",
-		Args:  exactArgs(1, "USER"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.scimClient(o)
-			if err != nil {
+	// act is a command that finds USER and does one thing to it.
+	act := func(use, short, past string, do func(context.Context, *scim.Client, *scim.User) error) *cobra.Command {
+		return &cobra.Command{
+			Use:   use + " USER",
+			Short: short,
+			Args:  exactArgs(1, "USER"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := f.scimClient(o)
+				if err != nil {
+					return err
+				}
+				u, err := findUser(cmd.Context(), c, args[0])
+				if err != nil {
+					return scimError(err)
+				}
+				if err := do(cmd.Context(), c, u); err != nil {
+					return scimError(err)
+				}
+				return done(f, u, "%s user %s (id %s)", past, u.UserName, u.ID)
+			},
+		}
+	}
+	deactivate := act("deactivate", "Deactivate a user (active=false); the account stays", "deactivated",
+		func(ctx context.Context, c *scim.Client, u *scim.User) error {
+			if err := c.DeactivateUser(ctx, u.ID); err != nil {
 				return err
-			}
-			u, err := findUser(cmd.Context(), c, args[0])
-			if err != nil {
-				return scimError(err)
-			}
-			if err := c.DeactivateUser(cmd.Context(), u.ID); err != nil {
-				return scimError(err)
 			}
 			inactive := false
 			u.Active = &inactive
-			return done(f, u, "deactivated user %s (id %s)", u.UserName, u.ID)
-		},
-	}
-
-	del := &cobra.Command{
-		Use:   "delete USER",
-		Short: "Delete a user for good (deactivate keeps the account)",
-		Args:  exactArgs(1, "USER"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.scimClient(o)
-			if err != nil {
-				return err
-			}
-			u, err := findUser(cmd.Context(), c, args[0])
-			if err != nil {
-				return scimError(err)
-			}
-			if err := c.DeleteUser(cmd.Context(), u.ID); err != nil {
-				return scimError(err)
-			}
-			return done(f, u, "deleted user %s (id %s)", u.UserName, u.ID)
-		},
-	}
+			return nil
+		})
+	del := act("delete", "Delete a user for good (deactivate keeps the account)", "deleted",
+		func(ctx context.Context, c *scim.Client, u *scim.User) error { return c.DeleteUser(ctx, u.ID) })
 	cmd.AddCommand(list, get, create, update, deactivate, del)
 	return cmd
 }

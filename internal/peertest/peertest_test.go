@@ -437,3 +437,26 @@ func TestStartRetriesTakenPort(t *testing.T) {
 		t.Errorf("got TXT %q, want [x]", got)
 	}
 }
+
+// takenPortFirst makes pickPort hand out a port that is in use, then free
+// ones, until the test ends; it returns the taken port and a counter of
+// the ports handed out. Tests that call it must not run in parallel.
+func takenPortFirst(t *testing.T) (taken int, handed *int) {
+	t.Helper()
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	taken = l.Addr().(*net.TCPAddr).Port
+	handed = new(int)
+	pickPort = func() (int, error) {
+		*handed++
+		if *handed == 1 {
+			return taken, nil
+		}
+		return freePort()
+	}
+	t.Cleanup(func() { pickPort = freePort })
+	return taken, handed
+}

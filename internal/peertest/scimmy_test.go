@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -455,25 +454,11 @@ func TestSCIMMYStop(t *testing.T) {
 // TestSCIMMYRetriesTakenPort hands StartSCIMMY a port that is taken first: node exits with
 // EADDRINUSE and the service starts again on another port. Not parallel: it replaces pickPort.
 func TestSCIMMYRetriesTakenPort(t *testing.T) {
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	taken := l.Addr().(*net.TCPAddr).Port
-	handed := 0
-	pickPort = func() (int, error) {
-		handed++
-		if handed == 1 {
-			return taken, nil
-		}
-		return freePort()
-	}
-	t.Cleanup(func() { pickPort = freePort })
+	taken, handed := takenPortFirst(t)
 
 	s := StartSCIMMY(t)
-	if handed != 2 || strings.Contains(s.URL, fmt.Sprintf(":%d/", taken)) {
-		t.Errorf("%d ports handed out and URL %s, want 2 and not port %d", handed, s.URL, taken)
+	if *handed != 2 || strings.Contains(s.URL, fmt.Sprintf(":%d/", taken)) {
+		t.Errorf("%d ports handed out and URL %s, want 2 and not port %d", *handed, s.URL, taken)
 	}
 	scimCall(t, s, http.MethodGet, "/ServiceProviderConfig", nil, http.StatusOK, nil)
 }
