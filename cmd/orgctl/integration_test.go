@@ -87,17 +87,7 @@ loop2  IN CNAME loop1.main.test.
 			args := append([]string{"verify", "dns", "--code", testCode}, tt.args...)
 			code, stdout, stderr := runCmd(t, false, env, args...)
 			t.Logf("$ orgctl %s\n%s%s(exit %d)", strings.Join(args, " "), stdout, stderr, code)
-			if code != tt.exit {
-				t.Errorf("exit %d, want %d", code, tt.exit)
-			}
-			if !strings.Contains(stdout, ": "+tt.status+" (") {
-				t.Errorf("status %s not in output", tt.status)
-			}
-			for _, f := range tt.finds {
-				if !strings.Contains(stdout, f+":") {
-					t.Errorf("finding %s not in output", f)
-				}
-			}
+			checkVerifyOutput(t, code, stdout, tt.exit, tt.status, tt.finds)
 		})
 	}
 }
@@ -185,17 +175,23 @@ func TestCLIAgainstNginx(t *testing.T) {
 			args := append(append([]string{"verify", "http", "--code", testCode, tt.host}, via...), tt.extra...)
 			code, stdout, stderr := runTuned(t, tune, false, env, args...)
 			t.Logf("$ orgctl %s\n%s%s(exit %d)", strings.Join(args, " "), stdout, stderr, code)
-			if code != tt.exit {
-				t.Errorf("exit %d, want %d", code, tt.exit)
-			}
-			if !strings.Contains(stdout, ": "+tt.status+" (") {
-				t.Errorf("status %s not in output", tt.status)
-			}
-			for _, f := range tt.finds {
-				if !strings.Contains(stdout, f+":") {
-					t.Errorf("finding %s not in output", f)
-				}
-			}
+			checkVerifyOutput(t, code, stdout, tt.exit, tt.status, tt.finds)
 		})
+	}
+}
+
+// checkVerifyOutput checks a verify run's exit code, status and findings.
+func checkVerifyOutput(t *testing.T, code int, stdout string, exit int, status string, finds []string) {
+	t.Helper()
+	if code != exit {
+		t.Errorf("exit %d, want %d", code, exit)
+	}
+	if !strings.Contains(stdout, ": "+status+" (") {
+		t.Errorf("status %s not in output", status)
+	}
+	for _, f := range finds {
+		if !strings.Contains(stdout, f+":") {
+			t.Errorf("finding %s not in output", f)
+		}
 	}
 }

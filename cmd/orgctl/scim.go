@@ -566,21 +566,29 @@ func table(f *factory, header []string, rows [][]string) error {
 	return nil
 }
 
-func printUsers(f *factory, users []*scim.User) error {
+// printList prints resources: JSON (an array, or a line each), or a
+// table of the columns row gives.
+func printList[T any](f *factory, items []T, header []string, row func(T) []string) error {
 	if f.opts.Quiet {
 		return nil
 	}
 	if f.opts.Output != "text" {
-		if users == nil {
-			users = []*scim.User{}
+		if items == nil {
+			items = []T{}
 		}
-		return writeJSONList(f.io.Out, f.opts.Output, users)
+		return writeJSONList(f.io.Out, f.opts.Output, items)
 	}
-	rows := make([][]string, 0, len(users))
-	for _, u := range users {
-		rows = append(rows, []string{u.ID, u.UserName, activeText(u.Active), strings.TrimSpace(u.Name.GivenName + " " + u.Name.FamilyName), u.ExternalID, u.Enterprise.Department})
+	rows := make([][]string, 0, len(items))
+	for _, it := range items {
+		rows = append(rows, row(it))
 	}
-	return table(f, []string{"ID", "USERNAME", "ACTIVE", "NAME", "EXTERNAL ID", "DEPARTMENT"}, rows)
+	return table(f, header, rows)
+}
+
+func printUsers(f *factory, users []*scim.User) error {
+	return printList(f, users, []string{"ID", "USERNAME", "ACTIVE", "NAME", "EXTERNAL ID", "DEPARTMENT"}, func(u *scim.User) []string {
+		return []string{u.ID, u.UserName, activeText(u.Active), strings.TrimSpace(u.Name.GivenName + " " + u.Name.FamilyName), u.ExternalID, u.Enterprise.Department}
+	})
 }
 
 func activeText(a *bool) string {
@@ -645,20 +653,9 @@ func newSCIMGroupsCmd(f *factory, o *scimOptions) *cobra.Command {
 			if err != nil {
 				return scimError(err)
 			}
-			if f.opts.Quiet {
-				return nil
-			}
-			if f.opts.Output != "text" {
-				if groups == nil {
-					groups = []*scim.Group{}
-				}
-				return writeJSONList(f.io.Out, f.opts.Output, groups)
-			}
-			rows := make([][]string, 0, len(groups))
-			for _, g := range groups {
-				rows = append(rows, []string{g.ID, g.DisplayName, g.ExternalID})
-			}
-			return table(f, []string{"ID", "DISPLAY NAME", "EXTERNAL ID"}, rows)
+			return printList(f, groups, []string{"ID", "DISPLAY NAME", "EXTERNAL ID"}, func(g *scim.Group) []string {
+				return []string{g.ID, g.DisplayName, g.ExternalID}
+			})
 		},
 	}
 
