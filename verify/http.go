@@ -103,6 +103,9 @@ type dialTarget struct {
 	label   string // the address as reported
 	addr    string // host:port dialled
 	private bool   // resolved into private, loopback or link-local space
+	// host and ip: a redirect to another path or scheme of the same host
+	// stays on the address being checked (ip is empty for --connect-to).
+	host, ip string
 }
 
 // checkURL checks the file of one host.
@@ -156,7 +159,8 @@ func (c *Checker) firstHop(ctx context.Context, res *Result, host string) ([]dia
 	}
 	var targets []dialTarget
 	for _, ip := range ips {
-		targets = append(targets, dialTarget{label: ip.String(), addr: net.JoinHostPort(ip.String(), toPort), private: !public(ip)})
+		targets = append(targets, dialTarget{label: ip.String(), addr: net.JoinHostPort(ip.String(), toPort), private: !public(ip),
+			host: host, ip: ip.String()})
 	}
 	return targets, true
 }
@@ -233,7 +237,11 @@ func (c *Checker) fetchAll(ctx context.Context, start string, t dialTarget, want
 		c.blocked(ctx, ch, final.URL, t)
 	case final.StatusCode == http.StatusNotFound || final.StatusCode == http.StatusGone:
 		ch.addr.Status = StatusNotFound
-		ch.add("http.not_found", SeverityError, fmt.Sprintf("put the file %s in the web root of %s, with the code as its only content", codegen.FileName, hostOf(final.URL)),
+		fix := fmt.Sprintf("put the file %s in the web root of %s, with the code as its only content", codegen.FileName, hostOf(final.URL))
+		if len(ch.addr.Hops) > 1 {
+			fix = fmt.Sprintf("the redirect leads to %s, which does not exist: serve the file there, or exempt /%s from the redirect", final.URL, codegen.FileName)
+		}
+		ch.add("http.not_found", SeverityError, fix,
 			"%s answered %d %s for %s: the file is not there", ch.addr.Address, final.StatusCode, http.StatusText(final.StatusCode), final.URL)
 	case final.StatusCode >= 500:
 		ch.addr.Status = StatusError
@@ -482,7 +490,7 @@ func (c *Checker) get(ctx context.Context, u *url.URL, t dialTarget, first bool,
 	case first && port == "80" && u.Scheme == "http":
 		dialAddrs = []string{t.addr}
 	default:
-		addrs, fail, msg := c.hopAddrs(ctx, u.Hostname(), port)
+		addrs, fail, msg := c.hopAddrs(ctx, u.Hostname(), port, t)
 		if fail != "" {
 			hop.Error = msg
 			return hop, nil, fail
@@ -574,11 +582,16 @@ func (c *Checker) get(ctx context.Context, u *url.URL, t dialTarget, first bool,
 	return hop, body, ""
 }
 
-// hopAddrs resolves a redirect's host (or applies --connect-to).
-func (c *Checker) hopAddrs(ctx context.Context, host, port string) (addrs []string, failure, msg string) {
+// hopAddrs resolves a redirect's host (or applies --connect-to). A
+// redirect within the host being checked stays on its address, so that
+// each address is judged on its own.
+func (c *Checker) hopAddrs(ctx context.Context, host, port string, t dialTarget) (addrs []string, failure, msg string) {
 	toHost, toPort, ok := c.connectTo(host, port)
 	if ok && toHost != "" {
 		return []string{net.JoinHostPort(toHost, toPort)}, "", ""
+	}
+	if t.ip != "" && strings.EqualFold(strings.TrimSuffix(host, "."), t.host) {
+		return []string{net.JoinHostPort(t.ip, toPort)}, "", ""
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return []string{net.JoinHostPort(ip.String(), toPort)}, "", ""

@@ -223,6 +223,10 @@ func TestHTTP(t *testing.T) {
 			status: verify.StatusVerified},
 		{name: "two addresses disagree", host: "two.main.test", sites: map[string]http.Handler{"192.0.2.10:80": fileOnly(code), "192.0.2.11:80": http.NotFoundHandler()},
 			status: verify.StatusPartial, want: []string{"http.not_found"}},
+		{name: "a redirect within the host stays on each address", host: "two.main.test", sites: map[string]http.Handler{
+			"192.0.2.10:80": redirectTo(301, file, "/moved.txt", serve(200, code)),
+			"192.0.2.11:80": redirectTo(301, file, "/moved.txt", http.NotFoundHandler())},
+			status: verify.StatusPartial, want: []string{"http.redirect", "http.not_found"}},
 		{name: "one of two unreachable", host: "two.main.test", sites: map[string]http.Handler{"192.0.2.10:80": fileOnly(code)},
 			status: verify.StatusVerified, want: []string{"http.refused"}},
 		{name: "IPv6 refused, IPv4 serves", host: "v6.main.test", sites: map[string]http.Handler{"192.0.2.10:80": fileOnly(code)},
