@@ -1,6 +1,6 @@
 // Package verify checks that a domain publishes a LogMeIn-style verification
-// code, the way a provider's verifier would, and explains every reason it
-// does not.
+// code — as a DNS TXT record or as a file on its web server — the way a
+// provider's verifier would, and explains every reason it does not.
 //
 // The DNS method asks every authoritative server of the zone directly
 // (RD=0, found by an SOA walk and NS discovery through the resolvers), then
@@ -17,6 +17,19 @@
 //			fmt.Println(f.Severity, f.Code, f.Message, f.Fix)
 //		}
 //	}
+//
+// The HTTP method fetches http://<domain>/logmein-verification-code.txt from
+// every address of the host (resolved through the same resolvers) and
+// judges it as Let's Encrypt judges http-01 files: status 200, at most 10
+// redirects (301, 302, 307, 308; http or https; ports 80 and 443), a body
+// that is the code (a trailing newline tolerated unless Strict), at most
+// 128 bytes; each hop of each address is in [Result.Addresses]:
+//
+//	c.ConnectTo = []verify.ConnectTo{ct} // from verify.ParseConnectTo("main.com:80:192.0.2.7:8080")
+//	res, err := c.HTTP(ctx, "main.com", code)
+//
+// [Checker.Any] runs DNS and, when DNS did not verify, HTTP, the way a
+// provider accepts either.
 //
 // "Not verified" is a [Result], never an error: a Result with [StatusError]
 // means the answer could not be obtained (every authoritative server

@@ -24,6 +24,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/orgctl/orgctl/codegen"
+	"github.com/orgctl/orgctl/internal/domain"
 )
 
 // MethodHTTP is the Method of HTTP results.
@@ -268,7 +269,7 @@ func (c *Checker) follow(ctx context.Context, ch *chain, start string, t dialTar
 	}
 	seen := map[string]bool{}
 	for redirects := 0; ; redirects++ {
-		seen[cur.String()] = true
+		seen[urlKey(cur)] = true
 		hop, body, failure := c.get(ctx, cur, t, ch.first, header)
 		ch.addr.Hops = append(ch.addr.Hops, hop)
 		first := ch.first
@@ -335,7 +336,7 @@ func (c *Checker) redirect(ch *chain, cur *url.URL, hop Hop, seen map[string]boo
 		ch.add("http.redirect_port", SeverityError, "redirect to the standard ports 80 (http) or 443 (https) only",
 			"%s redirects to port %s (%s); only ports 80 and 443 are followed", hop.URL, loc.Port(), loc)
 		return nil, false
-	case seen[loc.String()]:
+	case seen[urlKey(loc)]:
 		ch.add("http.redirect_loop", SeverityError, "break the loop: the file's URL must end on a 200 response",
 			"the redirects loop: %s leads back to %s", hop.URL, loc)
 		return nil, false
@@ -370,6 +371,16 @@ func redirectSummary(hops []Hop) (string, bool) {
 		fmt.Fprintf(&b, " → (%d) %s", hops[i-1].StatusCode, hops[i].URL)
 	}
 	return b.String(), true
+}
+
+// urlKey identifies a URL for loop detection: scheme and host without
+// regard to case, the default port left out.
+func urlKey(u *url.URL) string {
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if p := u.Port(); p != "" && !(u.Scheme == "http" && p == "80") && !(u.Scheme == "https" && p == "443") {
+		host = net.JoinHostPort(host, p)
+	}
+	return strings.ToLower(u.Scheme) + "://" + host + u.EscapedPath() + "?" + u.RawQuery
 }
 
 func isRedirect(code int) bool {
@@ -586,6 +597,12 @@ func (c *Checker) get(ctx context.Context, u *url.URL, t dialTarget, first bool,
 // redirect within the host being checked stays on its address, so that
 // each address is judged on its own.
 func (c *Checker) hopAddrs(ctx context.Context, host, port string, t dialTarget) (addrs []string, failure, msg string) {
+	if _, err := netip.ParseAddr(host); err != nil {
+		// An IDN in a Location header is looked up by its A-labels.
+		if h, err := domain.Normalize(host); err == nil {
+			host = h
+		}
+	}
 	toHost, toPort, ok := c.connectTo(host, port)
 	if ok && toHost != "" {
 		return []string{net.JoinHostPort(toHost, toPort)}, "", ""

@@ -38,6 +38,7 @@ ll   IN A 169.254.7.7
 sub  IN A 192.0.2.10
 cdn  IN A 192.0.2.12
 noaddr IN TXT "no address here"
+xn--bcher-kva IN A 192.0.2.10
 `
 
 // webWorld serves each handler at an address:port of webZone ("192.0.2.10:80";
@@ -346,6 +347,8 @@ func TestHTTPRedirects(t *testing.T) {
 		{"port 8080 refused", map[string]http.Handler{"192.0.2.10:80": redirectTo(301, file, "http://main.test:8080"+file, ok)}, verify.StatusNotFound, []string{"http.redirect_port"}, 1},
 		{"explicit port 443 allowed", map[string]http.Handler{"192.0.2.10:80": redirectTo(301, file, "https://main.test:443"+file, ok), "192.0.2.10:443": ok}, verify.StatusVerified, []string{"http.redirect"}, 2},
 		{"loop", map[string]http.Handler{"192.0.2.10:80": redirectTo(301, file, "/a", redirectTo(301, "/a", file, ok))}, verify.StatusNotFound, []string{"http.redirect_loop"}, 2},
+		{"loop through another spelling", map[string]http.Handler{"192.0.2.10:80": redirectTo(301, file, "HTTP://Main.Test:80"+file, ok)}, verify.StatusNotFound, []string{"http.redirect_loop"}, 1},
+		{"to an IDN host", map[string]http.Handler{"192.0.2.10:80": onHost("xn--bcher-kva.main.test", ok, redirectTo(301, file, "http://bücher.main.test"+file, ok))}, verify.StatusVerified, []string{"http.redirect"}, 2},
 		{"self loop", map[string]http.Handler{"192.0.2.10:80": redirectTo(301, file, file, ok)}, verify.StatusNotFound, []string{"http.redirect_loop"}, 1},
 		{"10 redirects allowed", map[string]http.Handler{"192.0.2.10:80": chain(10)}, verify.StatusVerified, []string{"http.redirect"}, 11},
 		{"11 redirects refused", map[string]http.Handler{"192.0.2.10:80": chain(11)}, verify.StatusNotFound, []string{"http.too_many_redirects"}, 11},
