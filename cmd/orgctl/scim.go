@@ -307,7 +307,7 @@ func (uf *userFlags) apply(cmd *cobra.Command, u *scim.User) {
 			u.Emails = []scim.Email{{Value: uf.Email, Type: "work", Primary: true}}
 		}
 	}
-	if cmd.Flags().Changed("active") || u.Active == nil {
+	if cmd.Flags().Changed("active") {
 		active := uf.Active
 		u.Active = &active
 	}
@@ -368,7 +368,8 @@ func newSCIMUsersCmd(f *factory, o *scimOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			want := &scim.User{}
+			active := cf.Active // true unless --active=false
+			want := &scim.User{Active: &active}
 			cf.apply(cmd, want)
 			u, adopted, err := c.CreateUser(cmd.Context(), want)
 			if err != nil {
@@ -403,11 +404,7 @@ func newSCIMUsersCmd(f *factory, o *scimOptions) *cobra.Command {
 		Args: exactArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			changed := false
-			cmd.Flags().Visit(func(fl *pflag.Flag) {
-				if fl.Name != "url" && fl.Name != "ca-file" {
-					changed = true
-				}
-			})
+			cmd.LocalNonPersistentFlags().VisitAll(func(fl *pflag.Flag) { changed = changed || fl.Changed })
 			if !changed {
 				return usageErrorf("e.g. --department Research; see 'orgctl scim users update --help'", "users update needs at least one attribute to change")
 			}

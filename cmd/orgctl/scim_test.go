@@ -160,3 +160,24 @@ func TestSCIMExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestSCIMUpdateTouchesOnlyGivenAttributes: a user without "active" at
+// the service is not made active by an update of another attribute, and
+// global flags are not attributes.
+func TestSCIMUpdateTouchesOnlyGivenAttributes(t *testing.T) {
+	srv, env := scimEnv(t, scimtest.Options{StrictPatch: true})
+	code, _, stderr := runCmd(t, false, env, "scim", "users", "update", "u3", "-o", "json")
+	if code != 2 || !strings.Contains(stderr, "needs at least one attribute") {
+		t.Errorf("global flags only: exit %d, %s", code, stderr)
+	}
+	srv.ResetLog()
+	code, stdout, stderr := runCmd(t, false, env, "scim", "users", "update", "carol@main.test", "--division", "North")
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	for _, r := range srv.Requests() {
+		if r.Method == http.MethodPatch && (strings.Contains(string(r.Body), `"active"`) || !strings.Contains(string(r.Body), "division")) {
+			t.Errorf("PATCH body %s", r.Body)
+		}
+	}
+}
