@@ -181,22 +181,34 @@ func (c *Checker) resolveHost(ctx context.Context, host string) ([]netip.Addr, e
 	var ips []netip.Addr
 	var errs []error
 	for _, t := range []uint16{dns.TypeAAAA, dns.TypeA} {
-		m, _, err := c.ask(ctx, dns.CanonicalName(host), t)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		for _, rr := range m.Answer {
-			switch v := rr.(type) {
-			case *dns.A:
-				if ip, ok := netip.AddrFromSlice(v.A.To4()); ok {
-					ips = append(ips, ip)
-				}
-			case *dns.AAAA:
-				if ip, ok := netip.AddrFromSlice(v.AAAA.To16()); ok {
-					ips = append(ips, ip)
+		name := dns.CanonicalName(host)
+		// A CNAME that the server did not chase (an authoritative server
+		// asked with --nameserver) is followed here.
+		for hop := 0; hop <= MaxCNAMEHops; hop++ {
+			m, _, err := c.ask(ctx, name, t)
+			if err != nil {
+				errs = append(errs, err)
+				break
+			}
+			found, target := false, ""
+			for _, rr := range m.Answer {
+				switch v := rr.(type) {
+				case *dns.A:
+					if ip, ok := netip.AddrFromSlice(v.A.To4()); ok {
+						ips, found = append(ips, ip), true
+					}
+				case *dns.AAAA:
+					if ip, ok := netip.AddrFromSlice(v.AAAA.To16()); ok {
+						ips, found = append(ips, ip), true
+					}
+				case *dns.CNAME:
+					target = dns.CanonicalName(v.Target)
 				}
 			}
+			if found || target == "" || target == name {
+				break
+			}
+			name = target
 		}
 	}
 	if len(ips) == 0 && len(errs) > 0 {

@@ -581,6 +581,24 @@ func TestHTTPConnectAndTLSTimeouts(t *testing.T) {
 	}
 }
 
+// TestHTTPFollowsCNAMEOfAuthoritativeServer: asked directly
+// (--nameserver), an authoritative server answers a CNAME into another
+// zone without its address; the check follows it.
+func TestHTTPFollowsCNAMEOfAuthoritativeServer(t *testing.T) {
+	c, _ := newWebWorld(t, map[string]http.Handler{"192.0.2.10:80": fileOnly(code)})
+	ns := verifytest.Start(t, verifytest.Options{}, webZone+"alias IN CNAME www.other.test.\n", `$ORIGIN other.test.
+@   300 IN SOA ns.other.test. h.other.test. 1 3600 600 86400 60
+@   300 IN NS ns.other.test.
+www 300 IN A 192.0.2.10
+`)
+	c.Resolvers, c.Nameservers = nil, []string{ns.Addr}
+	res, err := c.HTTP(context.Background(), "alias.main.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, res, verify.StatusVerified, nil, nil)
+}
+
 func TestHTTPLinkLocalAddress(t *testing.T) {
 	c, _ := newWebWorld(t, map[string]http.Handler{"169.254.7.7:80": fileOnly(code)})
 	res, err := c.HTTP(context.Background(), "ll.main.test", verify.Code{Value: code})
