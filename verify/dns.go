@@ -428,29 +428,16 @@ func (c *Checker) discover(ctx context.Context, res *Result, zone string) ([]tar
 	return targets, nil
 }
 
-// addresses resolves the A and AAAA records of host.
+// addresses resolves the A and AAAA records of host, sorted; a host that
+// cannot be resolved has none.
 func (c *Checker) addresses(ctx context.Context, host string) []string {
+	ips, _ := c.resolveHost(ctx, host)
+	slices.SortFunc(ips, netip.Addr.Compare)
 	var addrs []string
-	for _, t := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		m, _, err := c.ask(ctx, host, t)
-		if err != nil {
-			continue
-		}
-		for _, rr := range m.Answer {
-			switch v := rr.(type) {
-			case *dns.A:
-				addrs = append(addrs, v.A.String())
-			case *dns.AAAA:
-				addrs = append(addrs, v.AAAA.String())
-			}
-		}
+	for _, ip := range slices.Compact(ips) {
+		addrs = append(addrs, ip.String())
 	}
-	slices.SortFunc(addrs, func(a, b string) int {
-		pa, _ := netip.ParseAddr(a)
-		pb, _ := netip.ParseAddr(b)
-		return pa.Compare(pb)
-	})
-	return slices.Compact(addrs)
+	return addrs
 }
 
 // askAll asks every authoritative address for the TXT records of name,

@@ -510,7 +510,7 @@ func (c *Checker) get(ctx context.Context, u *url.URL, t dialTarget, first bool,
 	}
 	var dialAddrs []string
 	switch {
-	case first && port == "80" && u.Scheme == "http":
+	case first: // always http://<host>/…: port 80 of the address being checked
 		dialAddrs = []string{t.addr}
 	default:
 		addrs, fail, msg := c.hopAddrs(ctx, u.Hostname(), port, t)
@@ -609,11 +609,10 @@ func (c *Checker) get(ctx context.Context, u *url.URL, t dialTarget, first bool,
 // redirect within the host being checked stays on its address, so that
 // each address is judged on its own.
 func (c *Checker) hopAddrs(ctx context.Context, host, port string, t dialTarget) (addrs []string, failure, msg string) {
-	if _, err := netip.ParseAddr(host); err != nil {
-		// An IDN in a Location header is looked up by its A-labels.
-		if h, err := domain.Normalize(host); err == nil {
-			host = h
-		}
+	// An IDN in a Location header is looked up by its A-labels; Normalize
+	// refuses IP literals, which stay as they are.
+	if h, err := domain.Normalize(host); err == nil {
+		host = h
 	}
 	toHost, toPort, ok := c.connectTo(host, port)
 	if ok && toHost != "" {
