@@ -315,6 +315,9 @@ func (uf *userFlags) apply(cmd *cobra.Command, u *scim.User) {
 
 func newSCIMUsersCmd(f *factory, o *scimOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "users", Short: "List, show, create, update, deactivate and delete users"}
+	client := func(cmd *cobra.Command, arg string) (*scim.Client, *scim.User, error) {
+		return connectAndFind(cmd, f, o, arg, findUser)
+	}
 
 	var filter string
 	list := &cobra.Command{
@@ -342,13 +345,9 @@ func newSCIMUsersCmd(f *factory, o *scimOptions) *cobra.Command {
 		Short: "Show a user, by id or userName",
 		Args:  exactArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := f.scimClient(o)
+			_, u, err := client(cmd, args[0])
 			if err != nil {
 				return err
-			}
-			u, err := findUser(cmd.Context(), c, args[0])
-			if err != nil {
-				return scimError(err)
 			}
 			return printUser(f, u)
 		},
@@ -408,13 +407,9 @@ func newSCIMUsersCmd(f *factory, o *scimOptions) *cobra.Command {
 			if !changed {
 				return usageErrorf("e.g. --department Research; see 'orgctl scim users update --help'", "users update needs at least one attribute to change")
 			}
-			c, err := f.scimClient(o)
+			c, have, err := client(cmd, args[0])
 			if err != nil {
 				return err
-			}
-			have, err := findUser(cmd.Context(), c, args[0])
-			if err != nil {
-				return scimError(err)
 			}
 			ops := scim.DiffUser(have, merged(have, cmd, uf))
 			if len(ops) == 0 {
@@ -443,13 +438,9 @@ func newSCIMUsersCmd(f *factory, o *scimOptions) *cobra.Command {
 			Short: short,
 			Args:  exactArgs(1, "USER"),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := f.scimClient(o)
+				c, u, err := client(cmd, args[0])
 				if err != nil {
 					return err
-				}
-				u, err := findUser(cmd.Context(), c, args[0])
-				if err != nil {
-					return scimError(err)
 				}
 				if err := do(cmd.Context(), c, u); err != nil {
 					return scimError(err)
@@ -495,6 +486,21 @@ func pick(b bool, yes, no string) string {
 		return yes
 	}
 	return no
+}
+
+// connectAndFind connects to the service and resolves a USER or GROUP
+// argument with find.
+func connectAndFind[T any](cmd *cobra.Command, f *factory, o *scimOptions, arg string, find func(context.Context, *scim.Client, string) (T, error)) (*scim.Client, T, error) {
+	var zero T
+	c, err := f.scimClient(o)
+	if err != nil {
+		return nil, zero, err
+	}
+	v, err := find(cmd.Context(), c, arg)
+	if err != nil {
+		return nil, zero, scimError(err)
+	}
+	return c, v, nil
 }
 
 // findUser resolves USER: an id, or a userName.
@@ -629,12 +635,7 @@ func printUser(f *factory, u *scim.User) error {
 func newSCIMGroupsCmd(f *factory, o *scimOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "groups", Short: "List, show, create, rename and delete groups; add and remove members"}
 	client := func(cmd *cobra.Command, arg string) (*scim.Client, *scim.Group, error) {
-		c, err := f.scimClient(o)
-		if err != nil {
-			return nil, nil, err
-		}
-		g, err := findGroup(cmd.Context(), c, arg)
-		return c, g, scimError(err)
+		return connectAndFind(cmd, f, o, arg, findGroup)
 	}
 
 	list := &cobra.Command{
