@@ -381,12 +381,9 @@ func newSCIMUsersCmd(f *factory, o *scimOptions) *cobra.Command {
 				want := merged(u, cmd, cf)
 				want.UserName = u.UserName
 				if ops := scim.DiffUser(u, want); len(ops) > 0 {
-					if _, err := c.PatchUser(cmd.Context(), u.ID, ops); err != nil {
+					if u, err = patchUser(cmd.Context(), c, u.ID, ops); err != nil {
 						return scimError(err)
 					}
-				}
-				if u, err = c.GetUser(cmd.Context(), u.ID); err != nil {
-					return scimError(err)
 				}
 			}
 			return done(f, u, "%s user %s (id %s)", pick(adopted, "adopted existing", "created"), u.UserName, u.ID)
@@ -415,10 +412,7 @@ func newSCIMUsersCmd(f *factory, o *scimOptions) *cobra.Command {
 			if len(ops) == 0 {
 				return done(f, have, "user %s already has these values; nothing sent", have.UserName)
 			}
-			if _, err := c.PatchUser(cmd.Context(), have.ID, ops); err != nil {
-				return scimError(err)
-			}
-			u, err := c.GetUser(cmd.Context(), have.ID)
+			u, err := patchUser(cmd.Context(), c, have.ID, ops)
 			if err != nil {
 				return scimError(err)
 			}
@@ -462,6 +456,16 @@ func newSCIMUsersCmd(f *factory, o *scimOptions) *cobra.Command {
 		func(ctx context.Context, c *scim.Client, u *scim.User) error { return c.DeleteUser(ctx, u.ID) })
 	cmd.AddCommand(list, get, create, update, deactivate, del)
 	return cmd
+}
+
+// patchUser applies ops and returns the user as the service now has it:
+// from the PATCH response, or read again when the service answered 204.
+func patchUser(ctx context.Context, c *scim.Client, id string, ops []scim.PatchOp) (*scim.User, error) {
+	u, err := c.PatchUser(ctx, id, ops)
+	if err != nil || u != nil {
+		return u, err
+	}
+	return c.GetUser(ctx, id)
 }
 
 // merged is have with the attributes given on the command line applied.
