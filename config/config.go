@@ -60,6 +60,12 @@ func EnvName(f *pflag.Flag) string {
 	return EnvPrefix + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(Key(f)))
 }
 
+// flagEnvName is ORGCTL_ and the flag's own name, dashes turned into
+// underscores, whatever its config key.
+func flagEnvName(f *pflag.Flag) string {
+	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+}
+
 // DefaultPath is $XDG_CONFIG_HOME/orgctl/config.yaml, or
 // ~/.config/orgctl/config.yaml.
 func DefaultPath(getenv func(string) string) string {
@@ -140,7 +146,17 @@ func Apply(v *viper.Viper, fs *pflag.FlagSet, lookupEnv func(string) (string, bo
 		case f.Changed:
 			src = SourceFlag
 		default:
-			if val, ok := lookupEnv(env); ok && val != "" {
+			var val string
+			var ok bool
+			// DESIGN.md §2's ORGCTL_<FLAG> works for a flag with a nested
+			// key too: --url reads ORGCTL_SCIM_URL, then ORGCTL_URL.
+			for _, name := range []string{EnvName(f), flagEnvName(f)} {
+				if val, ok = lookupEnv(name); ok && val != "" {
+					env = name
+					break
+				}
+			}
+			if ok && val != "" {
 				if err := set(f, val); err != nil {
 					errs = append(errs, fmt.Errorf("environment variable %s=%q: %w", env, val, err))
 					return

@@ -44,6 +44,8 @@ func TestPrecedence(t *testing.T) {
 		{"list from env", nil, map[string]string{"ORGCTL_RESOLVER": "127.0.0.1:3, 127.0.0.1:4"}, "resolver", "127.0.0.1:3,127.0.0.1:4", config.SourceEnv},
 		{"nested key", nil, nil, "scim.verified_domains", "main.com", config.SourceFile},
 		{"nested key env", nil, map[string]string{"ORGCTL_SCIM_VERIFIED_DOMAINS": "x.com"}, "scim.verified_domains", "x.com", config.SourceEnv},
+		{"nested key, the flag's own env name", nil, map[string]string{"ORGCTL_VERIFIED_DOMAIN": "y.com"}, "scim.verified_domains", "y.com", config.SourceEnv},
+		{"nested key, the key's env name first", nil, map[string]string{"ORGCTL_VERIFIED_DOMAIN": "y.com", "ORGCTL_SCIM_VERIFIED_DOMAINS": "x.com"}, "scim.verified_domains", "x.com", config.SourceEnv},
 		{"secret redacted", nil, map[string]string{"ORGCTL_SCIM_TOKEN": "s3cret"}, "scim_token", "<redacted>", config.SourceEnv},
 	}
 	for _, tt := range tests {
