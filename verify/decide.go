@@ -200,7 +200,8 @@ func (c *Checker) missing(res *Result, reachable []Server, want string) Status {
 	for _, v := range values {
 		if m, ok := classify(v, want); ok {
 			near = true
-			res.addf(m.code, SeverityError, m.fix, "%s holds %s: %q", res.Name, m.what, v)
+			res.add(Finding{Code: m.code, Severity: SeverityError, Fix: m.fix, Found: v,
+				Message: fmt.Sprintf("%s holds %s: %q", res.Name, m.what, v)})
 		}
 	}
 	// The value split over two records: each record is one piece.
@@ -214,8 +215,8 @@ func (c *Checker) missing(res *Result, reachable []Server, want string) Status {
 		for _, v := range values {
 			if mentionsCode(v) {
 				near = true
-				res.addf("dns.near_miss", SeverityError, "publish the value exactly: "+want,
-					"%s holds a value that looks like a verification code but is not the expected one: %q", res.Name, v)
+				res.add(Finding{Code: "dns.near_miss", Severity: SeverityError, Fix: "publish the value exactly: " + want, Found: v,
+					Message: fmt.Sprintf("%s holds a value that looks like a verification code but is not the expected one: %q", res.Name, v)})
 			}
 		}
 	}
@@ -275,9 +276,14 @@ func (c *Checker) judgeResolvers(res *Result, resolvers []Server, authVerified b
 			res.add(Finding{Code: "dns.resolver_unreachable", Severity: SeverityWarning, Server: s.Server,
 				Message: fmt.Sprintf("the resolver %s did not answer for %s: %s", s.Server, s.Name, s.Error),
 				Fix:     "check --resolver or the system's resolv.conf"})
+		case s.Rcode == "SERVFAIL" && s.CDRcode != "" && s.CDRcode != "SERVFAIL":
+			if !res.has("dns.dnssec_bogus", s.Server) {
+				res.add(bogusFinding(s.Server, s.Name+" TXT", s.CDRcode, s.EDE))
+			}
+			res.setStatus(StatusError)
 		case s.Rcode == "SERVFAIL":
 			res.add(Finding{Code: "dns.servfail", Severity: SeverityError, Server: s.Server,
-				Message: fmt.Sprintf("the resolver %s returned SERVFAIL for %s TXT", s.Server, s.Name),
+				Message: fmt.Sprintf("the resolver %s returned SERVFAIL%s for %s TXT", s.Server, edeSuffix(s.EDE), s.Name),
 				Fix: fmt.Sprintf("a SERVFAIL means a DNSSEC failure or unreachable name servers: if '%s' answers, DNSSEC validation fails",
 					digCD(s.Name, s.Server))})
 			res.setStatus(StatusError)

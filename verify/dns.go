@@ -39,8 +39,20 @@ type Checker struct {
 	Now func() time.Time
 	// Trace, when set, receives a line for every exchange (verbose mode).
 	Trace func(format string, args ...any)
+	// SystemResolvers are, for Diagnose, the resolvers of this machine
+	// (resolv.conf), compared with Resolvers: a system resolver that sees
+	// other data than the authoritative servers means split-horizon DNS.
+	SystemResolvers []string
+	// KnownCode, when set, describes a code found instead of the expected
+	// one, by its UUID, e.g. "the code generated for main.com on
+	// 2026-11-01 (27 days ago), replaced on 2026-11-20"; ok is false for a
+	// code it does not know.
+	KnownCode func(uuid string) (desc string, ok bool)
 	// HTTPOptions configure the HTTP method.
 	HTTPOptions
+
+	deep bool // Diagnose: run every probe, not only those the verdict needs
+	cd   bool // discovery asks with checking disabled (CD=1)
 }
 
 // Code is what a check expects to find.
@@ -124,8 +136,14 @@ func (c *Checker) checkName(ctx context.Context, domain, name string, code Code)
 		resolvers = c.askResolvers(ctx, fqdn, code.Value)
 		res.Servers = append(res.Servers, resolvers...)
 	}
+	if c.deep {
+		c.recheckServfail(ctx, resolvers)
+	}
 	c.decide(res, auth, resolvers)
-
+	if c.deep {
+		c.probe(ctx, res, domain, auth)
+	}
+	c.describeCodes(res)
 	c.expiry(res, code)
 	return res
 }
@@ -149,6 +167,10 @@ type authOutcome struct {
 	servers []Server // the answers for the final name
 	err     Status   // StatusError when no authoritative answer could be had
 	loop    bool
+	// zone and targets are the zone of the name asked (before any alias
+	// was followed) and the addresses of its servers.
+	zone    string
+	targets []target
 }
 
 // authoritative asks every authoritative server of name's zone, following
@@ -156,25 +178,30 @@ type authOutcome struct {
 func (c *Checker) authoritative(ctx context.Context, res *Result, name, want string) authOutcome {
 	seen := map[string]bool{}
 	cur := name
+	var out authOutcome
 	for hop := 0; ; hop++ {
 		if seen[cur] {
 			res.addf("dns.cname_loop", SeverityError, "point the alias at a name that holds the TXT record, or replace the CNAME with the TXT record itself",
 				"the CNAME chain from %s loops back to %s", name, cur)
-			return authOutcome{loop: true}
+			out.loop = true
+			return out
 		}
 		if hop > MaxCNAMEHops {
 			res.addf("dns.cname_loop", SeverityError, "shorten the alias chain",
 				"the CNAME chain from %s is longer than %d hops", name, MaxCNAMEHops)
-			return authOutcome{loop: true}
+			out.loop = true
+			return out
 		}
 		seen[cur] = true
 
 		zone, targets, ok := c.servers(ctx, res, cur)
 		if !ok {
-			return authOutcome{err: StatusError}
+			out.err = StatusError
+			return out
 		}
 		if hop == 0 {
 			res.Zone = zone
+			out.zone, out.targets = zone, targets
 		}
 		answers := c.askAll(ctx, targets, cur, want)
 		if disagree(answers) {
@@ -193,7 +220,8 @@ func (c *Checker) authoritative(ctx context.Context, res *Result, name, want str
 			if dup := firstRepeat(chain); dup != "" {
 				res.addf("dns.cname_loop", SeverityError, "point the alias at a name that holds the TXT record, or replace the CNAME with the TXT record itself",
 					"the CNAME chain from %s loops back to %s (%s)", name, dup, strings.Join(chain, " → "))
-				return authOutcome{loop: true}
+				out.loop = true
+				return out
 			}
 			res.addf("dns.cname", SeverityInfo, "",
 				"%s is an alias: %s; the TXT record is looked up at %s", cur, strings.Join(chain, " → "), chain[len(chain)-1])
@@ -204,7 +232,8 @@ func (c *Checker) authoritative(ctx context.Context, res *Result, name, want str
 			break
 		}
 		if next == "" {
-			return authOutcome{servers: answers}
+			out.servers = answers
+			return out
 		}
 		cur = next
 	}
@@ -226,6 +255,17 @@ func firstRepeat(names []string) string {
 // servers; ok is false when they cannot be found (findings say why).
 func (c *Checker) servers(ctx context.Context, res *Result, name string) (zone string, targets []target, ok bool) {
 	zone, err := c.findZone(ctx, res, name)
+	if err != nil && c.deep && !c.cd && findingFor(err) == "dns.servfail" {
+		// A validating resolver that answers with checking disabled
+		// fails DNSSEC validation: name it, and go on with CD=1 to show
+		// what the authoritative servers hold.
+		cd := *c
+		cd.cd = true
+		if z, cdErr := cd.findZone(ctx, res, name); cdErr == nil {
+			c.bogus(res, err, name)
+			c, zone, err = &cd, z, nil
+		}
+	}
 	if err != nil && len(c.Nameservers) > 0 && ctxErr(ctx) == nil {
 		// The given servers are asked whatever the zone: not knowing it
 		// only costs the SOA serials.
@@ -271,6 +311,10 @@ func (c *Checker) servers(ctx context.Context, res *Result, name string) (zone s
 type lookupError struct {
 	code string
 	msg  string
+	// server and ede are, for a SERVFAIL, the last resolver that sent it
+	// and the extended errors it carried.
+	server string
+	ede    []ExtendedError
 }
 
 func (e *lookupError) Error() string { return e.msg }
@@ -300,14 +344,14 @@ func (c *Checker) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg,
 	var last reply
 	var lastAddr string
 	for _, addr := range servers {
-		r := c.query(ctx, addr, name, qtype, rd, false)
+		r := c.query(ctx, addr, name, qtype, rd, c.cd)
 		if r.err != nil {
 			failures = append(failures, fmt.Sprintf("%s: %v", addr, r.err))
 			continue
 		}
 		if r.msg.Rcode == dns.RcodeServerFailure || r.msg.Rcode == dns.RcodeRefused {
 			last, lastAddr = r, addr
-			failures = append(failures, fmt.Sprintf("%s: %s", addr, dns.RcodeToString[r.msg.Rcode]))
+			failures = append(failures, fmt.Sprintf("%s: %s%s", addr, dns.RcodeToString[r.msg.Rcode], edeSuffix(edeOf(r.msg))))
 			continue
 		}
 		return r.msg, addr, nil
@@ -317,7 +361,7 @@ func (c *Checker) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg,
 	}
 	q := fmt.Sprintf("%s %s", name, dns.TypeToString[qtype])
 	if last.msg != nil && last.msg.Rcode == dns.RcodeServerFailure {
-		return nil, lastAddr, &lookupError{code: "dns.servfail",
+		return nil, lastAddr, &lookupError{code: "dns.servfail", server: lastAddr, ede: edeOf(last.msg),
 			msg: fmt.Sprintf("no resolver could answer %s (%s)", q, strings.Join(failures, "; "))}
 	}
 	code := "dns.resolver_unreachable"
@@ -489,6 +533,7 @@ func (c *Checker) serverResult(r reply, t target, role, name, want string) Serve
 	m := r.msg
 	s.Rcode = dns.RcodeToString[m.Rcode]
 	s.AA = m.Authoritative
+	s.EDE = edeOf(m)
 
 	cnames := map[string]string{}
 	for _, rr := range m.Answer {

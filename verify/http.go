@@ -132,6 +132,7 @@ func (c *Checker) checkURL(ctx context.Context, domain, host string, code Code) 
 		c.decideHTTP(res, targets, found)
 		c.canary(ctx, res, host, targets)
 	}
+	c.describeCodes(res)
 	c.expiry(res, code)
 	return res
 }
@@ -746,6 +747,15 @@ const bom = "\ufeff"
 // judgeBody applies the match rule to a 200 response's body.
 func judgeBody(ch *chain, body []byte, contentType, want string, strict bool, u string) (Status, bool) {
 	s := string(body)
+	n := len(ch.findings)
+	defer func() {
+		if len(body) > MaxBody {
+			return // a page, not a value: its bytes explain nothing
+		}
+		for i := n; i < len(ch.findings); i++ {
+			ch.findings[i].Found = s // the bytes explain every finding on the body
+		}
+	}()
 	html := looksHTML(s, contentType)
 	if len(body) > MaxBody {
 		ch.add("http.too_large", SeverityError, fmt.Sprintf("serve only the code (%d bytes) in the file", len(want)),
@@ -846,12 +856,7 @@ func (c *Checker) Any(ctx context.Context, domain string, code Code) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	chosen := d
-	if h.Status.rank() < d.Status.rank() {
-		chosen = h
-	}
-	res := *chosen
-	res.DNS, res.HTTP = d, h
-	res.DurationMS = d.DurationMS + h.DurationMS
-	return &res, nil
+	res := combine(d, h)
+	res.DurationMS = d.DurationMS + h.DurationMS // one after the other
+	return res, nil
 }

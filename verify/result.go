@@ -58,6 +58,12 @@ type Finding struct {
 	Fix      string   `json:"fix,omitempty"`
 	Server   string   `json:"server,omitempty"`
 	Name     string   `json:"name,omitempty"`
+	// Found is the exact value seen, when its bytes explain the finding:
+	// a TXT value or the file's content.
+	Found string `json:"found,omitempty"`
+	// Why says why the finding stops verification; Diagnose fills it in
+	// from the catalogue.
+	Why string `json:"why,omitempty"`
 }
 
 // Server is what one server answered for one name.
@@ -77,8 +83,34 @@ type Server struct {
 	Serial    uint32   `json:"serial,omitempty"` // zone SOA serial, when asked
 	RTTMillis int64    `json:"rtt_ms"`           // round-trip time of the answering exchange
 	Error     string   `json:"error,omitempty"`  // why there is no answer
-	strings   [][]string
-	negative  bool
+	// EDE are the extended DNS errors (RFC 8914) the answer carried.
+	EDE []ExtendedError `json:"ede,omitempty"`
+	// CDRcode is, for a resolver's SERVFAIL that Diagnose asked about again
+	// with checking disabled (CD=1), the rcode of that second answer.
+	CDRcode string `json:"cd_rcode,omitempty"`
+	// System marks a resolver of the system (resolv.conf) that Diagnose
+	// compared with the configured ones (split horizon).
+	System   bool `json:"system,omitempty"`
+	strings  [][]string
+	negative bool
+}
+
+// ExtendedError is one RFC 8914 extended DNS error.
+type ExtendedError struct {
+	Code uint16 `json:"code"`
+	Name string `json:"name,omitempty"` // the IANA name, e.g. "DNSSEC Bogus"
+	Text string `json:"text,omitempty"` // EXTRA-TEXT, when the server sent one
+}
+
+func (e ExtendedError) String() string {
+	s := fmt.Sprintf("EDE %d", e.Code)
+	if e.Name != "" {
+		s += " (" + e.Name + ")"
+	}
+	if e.Text != "" {
+		s += fmt.Sprintf(": %q", e.Text)
+	}
+	return s
 }
 
 // Roles of a Server.
@@ -126,6 +158,16 @@ func (r *Result) add(f Finding) {
 		}
 	}
 	r.Findings = append(r.Findings, f)
+}
+
+// has reports whether r holds a finding with code about server.
+func (r *Result) has(code, server string) bool {
+	for _, f := range r.Findings {
+		if f.Code == code && f.Server == server {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *Result) addf(code string, sev Severity, fix string, format string, args ...any) {

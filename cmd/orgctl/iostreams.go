@@ -19,6 +19,15 @@ type IOStreams struct {
 
 	outTTY, errTTY bool
 	noColor        bool
+	cols           int // the terminal's width, when stdout is one
+}
+
+// width is how wide text output may be: the terminal's width, else 100.
+func (s *IOStreams) width() int {
+	if s.outTTY && s.cols >= 40 {
+		return s.cols
+	}
+	return 100
 }
 
 // systemIO returns the process's streams.
@@ -28,6 +37,7 @@ func systemIO() *IOStreams {
 		outTTY:  isTerminal(os.Stdout),
 		errTTY:  isTerminal(os.Stderr),
 		noColor: os.Getenv("NO_COLOR") != "",
+		cols:    termWidth(os.Stdout),
 	}
 }
 

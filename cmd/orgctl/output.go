@@ -22,7 +22,8 @@ type resultPrinter struct {
 	p   palette
 	pe  palette
 
-	drawn bool // a progress line is on the terminal
+	drawn    bool // a progress line is on the terminal
+	diagnose bool // text is diagnose's report
 }
 
 func newResultPrinter(f *factory) *resultPrinter {
@@ -102,8 +103,15 @@ func (rp *resultPrinter) finish(results []*verify.Result) {
 		}
 		_ = enc.Encode(done)
 	case "text":
-		for _, r := range done {
-			rp.text(r)
+		for i, r := range done {
+			if !rp.diagnose {
+				rp.text(r)
+				continue
+			}
+			if i > 0 {
+				fmt.Fprintln(rp.out)
+			}
+			rp.report(r)
 		}
 	}
 }

@@ -43,6 +43,9 @@ type factory struct {
 	traceMu   sync.Mutex
 	// tune, set by tests, adjusts each Checker (shorter timeouts).
 	tune func(*verify.Checker)
+	// readResolvConf, set by tests, replaces reading /etc/resolv.conf
+	// for diagnose's split-horizon comparison.
+	readResolvConf func() ([]string, error)
 }
 
 func (f *factory) getenv(k string) string {
@@ -149,6 +152,7 @@ provider over SCIM 2.0.
 	root.AddCommand(
 		newCodeCmd(f),
 		newVerifyCmd(f),
+		newDiagnoseCmd(f),
 		newSCIMCmd(f),
 		newSandboxCmd(f),
 		newConfigCmd(f),

@@ -25,6 +25,10 @@ type verifyOptions struct {
 	Interval time.Duration
 	Strict   bool
 	Method   string // verify.MethodDNS, verify.MethodHTTP, or "" for DNS then HTTP
+	// Diagnose runs both methods with every probe (orgctl diagnose)
+	// and prints a report; nothing goes into the history.
+	Diagnose        bool
+	SystemResolvers []string
 }
 
 func newVerifyCmd(f *factory) *cobra.Command {
@@ -152,15 +156,24 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 		return err
 	}
 	checker.Strict = opts.Strict
+	if st, err := f.openStore(); err == nil {
+		checker.KnownCode = f.knownCode(st)
+	}
 	method := checker.Any
-	switch opts.Method {
-	case verify.MethodDNS:
+	switch {
+	case opts.Diagnose:
+		method = checker.Diagnose
+		if checker.SystemResolvers, err = f.systemResolvers(opts.SystemResolvers); err != nil {
+			return err
+		}
+	case opts.Method == verify.MethodDNS:
 		method = checker.DNS
-	case verify.MethodHTTP:
+	case opts.Method == verify.MethodHTTP:
 		method = checker.HTTP
 	}
 
 	p := newResultPrinter(f)
+	p.diagnose = opts.Diagnose
 	results := make([]*verify.Result, len(jobs))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
@@ -196,7 +209,9 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	f.record(results)
+	if !opts.Diagnose {
+		f.record(results)
+	}
 	return outcome(results)
 }
 

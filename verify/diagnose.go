@@ -1,0 +1,422 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/miekg/dns"
+)
+
+// Diagnose checks domain by both methods and runs every probe that can
+// explain a failure, not only those the verdict needs: the code looked for
+// at the doubled origin, at www and other names users pick, in the parent
+// zone above a delegation; a SERVFAIL asked again with checking disabled
+// (DNSSEC); each authoritative server over TCP; the system resolvers
+// against the configured ones (split horizon). The verdicts are those of
+// DNS and HTTP: the probes only add findings, each with the catalogue's
+// explanation in Why.
+//
+// The result has the shape of Any's: the fields of the more favourable
+// method, with both results in DNS and HTTP.
+func (c *Checker) Diagnose(ctx context.Context, domain string, code Code) (*Result, error) {
+	deep := *c
+	deep.deep = true
+	var d, h *Result
+	var derr, herr error
+	var wg sync.WaitGroup
+	wg.Go(func() { d, derr = deep.DNS(ctx, domain, code) })
+	wg.Go(func() { h, herr = deep.HTTP(ctx, domain, code) })
+	wg.Wait()
+	if derr != nil {
+		return nil, derr
+	}
+	if herr != nil {
+		return nil, herr
+	}
+	for _, r := range []*Result{d, h} {
+		explain(r)
+		for _, s := range r.Subdomains {
+			explain(s)
+		}
+	}
+	return combine(d, h), nil
+}
+
+// combine is the result of a domain checked by both methods: the more
+// favourable one's fields (DNS on a tie), with both attached.
+func combine(d, h *Result) *Result {
+	chosen := d
+	if h.Status.rank() < d.Status.rank() {
+		chosen = h
+	}
+	res := *chosen
+	res.DNS, res.HTTP = d, h
+	res.DurationMS = max(d.DurationMS, h.DurationMS)
+	return &res
+}
+
+// explain fills in each finding's Why from the catalogue.
+func explain(r *Result) {
+	for i := range r.Findings {
+		if r.Findings[i].Why == "" {
+			r.Findings[i].Why = Explain(r.Findings[i].Code)
+		}
+	}
+}
+
+// edeOf returns the extended DNS errors (RFC 8914) of m.
+func edeOf(m *dns.Msg) []ExtendedError {
+	if m == nil {
+		return nil
+	}
+	opt := m.IsEdns0()
+	if opt == nil {
+		return nil
+	}
+	var out []ExtendedError
+	for _, o := range opt.Option {
+		if e, ok := o.(*dns.EDNS0_EDE); ok {
+			out = append(out, ExtendedError{Code: e.InfoCode, Name: dns.ExtendedErrorCodeToString[e.InfoCode], Text: e.ExtraText})
+		}
+	}
+	return out
+}
+
+// edeSuffix formats extended errors for a message: " (EDE 7 …)".
+func edeSuffix(ede []ExtendedError) string {
+	if len(ede) == 0 {
+		return ""
+	}
+	parts := make([]string, len(ede))
+	for i, e := range ede {
+		parts[i] = e.String()
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
+}
+
+// recheckServfail asks each resolver that answered SERVFAIL again with
+// checking disabled: an answer then means DNSSEC validation failed.
+func (c *Checker) recheckServfail(ctx context.Context, resolvers []Server) {
+	var wg sync.WaitGroup
+	for i := range resolvers {
+		s := &resolvers[i]
+		if s.Rcode != "SERVFAIL" {
+			continue
+		}
+		wg.Go(func() {
+			r := c.query(ctx, s.Server, s.Name, dns.TypeTXT, true, true)
+			if r.err == nil && r.tcpErr == nil {
+				s.CDRcode = dns.RcodeToString[r.msg.Rcode]
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// bogus reports a discovery SERVFAIL that went away with CD=1.
+func (c *Checker) bogus(res *Result, err error, name string) {
+	le, _ := err.(*lookupError)
+	server := ""
+	var ede []ExtendedError
+	if le != nil {
+		server, ede = le.server, le.ede
+	}
+	res.add(bogusFinding(server, name+" SOA", "NOERROR", ede))
+}
+
+// bogusFinding is the dns.dnssec_bogus finding for a resolver that
+// answered SERVFAIL for question, and cdRcode with checking disabled.
+func bogusFinding(server, question, cdRcode string, ede []ExtendedError) Finding {
+	msg := fmt.Sprintf("the resolver %s answers SERVFAIL for %s, but %s when asked with checking disabled (CD=1): DNSSEC validation fails",
+		server, question, cdRcode)
+	if len(ede) > 0 {
+		msg += "; it says" + edeSuffix(ede)
+	} else {
+		msg += "; it sent no extended DNS error"
+	}
+	return Finding{Code: "dns.dnssec_bogus", Severity: SeverityError, Server: server, Message: msg, Fix: dnssecFix(ede)}
+}
+
+// dnssecFix is the fix for a validation failure, by its extended error.
+func dnssecFix(ede []ExtendedError) string {
+	for _, e := range ede {
+		switch e.Code {
+		case dns.ExtendedErrorCodeSignatureExpired:
+			return "re-sign the zone: its RRSIG signatures have expired (check that the signer re-signs automatically)"
+		case dns.ExtendedErrorCodeSignatureNotYetValid:
+			return "check the signer's clock: the signatures are not valid yet"
+		case dns.ExtendedErrorCodeDNSKEYMissing, dns.ExtendedErrorCodeNoZoneKeyBitSet, dns.ExtendedErrorCodeUnsupportedDNSKEYAlgorithm:
+			return "make the DS record at the registrar match a DNSKEY the zone publishes, or remove the DS if the zone is no longer signed"
+		}
+	}
+	return "re-sign the zone after every change (its signatures do not match its data), or remove the DS record at the registrar if the zone is no longer signed"
+}
+
+// commonNames are the owner names, relative to the name checked, where
+// users put the record by mistake.
+var commonNames = []string{"www", "_logmein", "logmein", "_logmein-verification", "logmein-verification",
+	"logmein-verification-code", "_logmein-verification-code", "_verification", "verification", "txt"}
+
+// probe runs Diagnose's extra DNS probes for one name checked.
+func (c *Checker) probe(ctx context.Context, res *Result, domain string, auth authOutcome) {
+	var mu sync.Mutex
+	add := func(f Finding) {
+		mu.Lock()
+		defer mu.Unlock()
+		res.add(f)
+	}
+	var found []Server // the system resolvers' answers
+	var wg sync.WaitGroup
+	wg.Go(func() { c.probeTCP(ctx, auth, add) })
+	wg.Go(func() { found = c.probeSystem(ctx, res, add) })
+	// Where else the code might be is worth asking only when no
+	// authoritative server has it.
+	if missed(res.Status) && len(auth.targets) > 0 {
+		wg.Go(func() { c.probeNames(ctx, res, domain, auth, add) })
+		wg.Go(func() { c.probeCut(ctx, res, domain, add) })
+	}
+	wg.Wait()
+	res.Servers = append(res.Servers, found...)
+	if slices.ContainsFunc(res.Findings, func(f Finding) bool { return f.Code == "dns.dnssec_bogus" }) {
+		// The check ran on with CD=1; a validating resolver fails it all
+		// the same.
+		res.setStatus(StatusError)
+	}
+}
+
+// missed reports whether status means that no authoritative server
+// serves the code.
+func missed(s Status) bool {
+	return s == StatusNotFound || s == StatusMismatch || s == StatusError
+}
+
+// probeTCP asks each authoritative server that answered over UDP for the
+// zone's SOA over TCP.
+func (c *Checker) probeTCP(ctx context.Context, auth authOutcome, add func(Finding)) {
+	var wg sync.WaitGroup
+	for _, s := range auth.servers {
+		if s.Error != "" || s.Transport != "udp" {
+			continue
+		}
+		wg.Go(func() {
+			m := new(dns.Msg)
+			m.SetQuestion(s.Name, dns.TypeSOA)
+			m.RecursionDesired = false
+			m.SetEdns0(c.udpSize(), false)
+			r := c.exchange(ctx, m, "tcp", s.Server)
+			if r.err == nil || ctxErr(ctx) != nil {
+				return
+			}
+			label := serverLabel(s)
+			add(Finding{Code: "dns.ns_no_tcp", Severity: SeverityWarning, Server: label,
+				Message: fmt.Sprintf("%s answers over UDP but not over TCP (%v): an answer too big for UDP, or a resolver that retries over TCP, gets nothing", label, r.err),
+				Fix:     "allow DNS over TCP port 53 to the name server (RFC 7766 makes TCP mandatory); firewalls and load balancers often pass only UDP"})
+		})
+	}
+	wg.Wait()
+}
+
+// probeSystem compares the system resolvers' view of the name with the
+// authoritative servers': a difference that is not a cache is split
+// horizon.
+func (c *Checker) probeSystem(ctx context.Context, res *Result, add func(Finding)) []Server {
+	authHas := false
+	for _, s := range res.Servers {
+		if s.Role == RoleAuthoritative && s.Match {
+			authHas = true
+		}
+	}
+	var out []Server
+	for _, addr := range c.SystemResolvers {
+		if slices.Contains(c.Resolvers, addr) {
+			continue
+		}
+		r := c.query(ctx, addr, res.Name, dns.TypeTXT, true, false)
+		s := c.serverResult(r, target{addr: addr}, RoleResolver, res.Name, res.Expected)
+		s.System = true
+		out = append(out, s)
+		switch {
+		case s.Error != "":
+			add(Finding{Code: "dns.resolver_unreachable", Severity: SeverityInfo, Server: addr,
+				Message: fmt.Sprintf("the system resolver %s did not answer for %s: %s", addr, res.Name, s.Error)})
+		case s.Match && !authHas:
+			add(Finding{Code: "dns.resolver_disagrees", Severity: SeverityError, Server: addr, Found: res.Expected,
+				Message: fmt.Sprintf("this machine's resolver %s serves the code for %s, but the zone's authoritative servers do not: the record is in an internal view of the zone (split-horizon DNS) or an old cache, and the provider sees the public one",
+					addr, res.Name),
+				Fix: "publish the record in the public zone, on the servers the domain is delegated to"})
+		case !s.Match && authHas && s.Rcode != "SERVFAIL":
+			add(Finding{Code: "dns.resolver_disagrees", Severity: SeverityWarning, Server: addr,
+				Message: fmt.Sprintf("this machine's resolver %s answers %s for %s (%s) while the authoritative servers serve the code: an internal view of the zone (split-horizon DNS) or a cache; the provider sees the public view, but dig run here misleads",
+					addr, s.Rcode, res.Name, quoteAll(s.Found)),
+				Fix: "nothing to change for the provider; to see the public view here, ask a public resolver"})
+		}
+	}
+	return out
+}
+
+// probeNames looks for the code at names where users put it by mistake:
+// the doubled origin, www and other common names, and, for a subdomain,
+// the domain itself.
+func (c *Checker) probeNames(ctx context.Context, res *Result, domain string, auth authOutcome, add func(Finding)) {
+	name := res.Name
+	rel := strings.TrimSuffix(name, ".")
+	type probe struct {
+		name, code string
+	}
+	var probes []probe
+	if auth.zone != "" && auth.zone != "." {
+		probes = append(probes, probe{rel + "." + auth.zone, "dns.doubled_origin"})
+	}
+	for _, n := range commonNames {
+		probes = append(probes, probe{n + "." + name, "dns.wrong_name"})
+	}
+	apex := dns.CanonicalName(domain)
+	if apex != name {
+		probes = append(probes, probe{apex, "dns.wrong_name"})
+	}
+	var wg sync.WaitGroup
+	for _, p := range probes {
+		wg.Go(func() {
+			v, server, ok := c.lookTXT(ctx, auth.targets, p.name, res.Expected)
+			if !ok {
+				return
+			}
+			add(c.misplaced(p.code, name, p.name, auth.zone, v, server, res.Expected, apex))
+		})
+	}
+	wg.Wait()
+}
+
+// misplaced is the finding for the code (or a near miss, v) found at
+// other instead of name.
+func (c *Checker) misplaced(code, name, other, zone, v, server, want, apex string) Finding {
+	what := "the code"
+	if v != want {
+		what = "a near miss of the code"
+		if m, ok := classify(v, want); ok {
+			what = m.what
+		}
+	}
+	f := Finding{Code: code, Severity: SeverityError, Server: server, Found: v}
+	host := hostLabel(name, zone)
+	switch {
+	case code == "dns.doubled_origin":
+		f.Message = fmt.Sprintf("%s is published at %s instead of %s: the zone name was added to a name that already held it", what, other, name)
+		f.Fix = fmt.Sprintf("in a zone file, end the name with a dot (%s) or write %s; in a DNS panel, enter %s as the host, not the full name", name, host, host)
+	case other == apex:
+		f.Message = fmt.Sprintf("%s is published at %s but not at %s: each subdomain to cover needs its own record", what, other, name)
+		f.Fix = fmt.Sprintf("add the same TXT record at %s (host %s in the zone %s)", name, host, strings.TrimSuffix(zone, "."))
+	default:
+		f.Message = fmt.Sprintf("%s is published at %s instead of %s", what, other, name)
+		f.Fix = fmt.Sprintf("move the record to %s: in the DNS panel enter %s as the host", name, host)
+	}
+	return f
+}
+
+// hostLabel is how a DNS panel names name in zone: "@" at the apex, else
+// the labels in front of the zone.
+func hostLabel(name, zone string) string {
+	if zone == "" || dns.CanonicalName(name) == dns.CanonicalName(zone) {
+		return "@"
+	}
+	if dns.IsSubDomain(zone, name) {
+		return strings.TrimSuffix(strings.TrimSuffix(dns.CanonicalName(name), dns.CanonicalName(zone)), ".")
+	}
+	return name
+}
+
+// lookTXT asks the servers in order, until one answers, for the TXT
+// records of name, and returns the value that is the code or closest to
+// it.
+func (c *Checker) lookTXT(ctx context.Context, targets []target, name, want string) (value, server string, ok bool) {
+	for _, t := range targets {
+		r := c.query(ctx, t.addr, name, dns.TypeTXT, false, false)
+		if r.err != nil || r.tcpErr != nil {
+			continue
+		}
+		s := c.serverResult(r, t, RoleAuthoritative, dns.CanonicalName(name), want)
+		for _, v := range s.Found {
+			if v == want {
+				return v, serverLabel(s), true
+			}
+		}
+		for _, v := range s.Found {
+			if _, near := classify(v, want); near {
+				return v, serverLabel(s), true
+			}
+		}
+		return "", "", false
+	}
+	return "", "", false
+}
+
+// probeCut explains a name that is a zone of its own: resolvers ask the
+// servers it is delegated to, so a record kept in the parent zone is never
+// seen. For a subdomain of the domain the delegation alone is worth
+// saying; for any name, so is the code found on the parent's servers.
+func (c *Checker) probeCut(ctx context.Context, res *Result, domain string, add func(Finding)) {
+	name := res.Name
+	if res.Zone != name {
+		return
+	}
+	off, end := dns.NextLabel(name, 0)
+	if end {
+		return
+	}
+	parentZone, err := c.findZone(ctx, nil, name[off:])
+	if err != nil || dns.CountLabel(parentZone) < 2 && name == dns.CanonicalName(domain) {
+		return
+	}
+	scratch := &Result{}
+	targets, err := c.discover(ctx, scratch, parentZone)
+	if err != nil {
+		return
+	}
+	var hosts []string
+	for _, s := range res.Servers {
+		if s.Role == RoleAuthoritative && s.Host != "" && !slices.Contains(hosts, strings.TrimSuffix(s.Host, ".")) {
+			hosts = append(hosts, strings.TrimSuffix(s.Host, "."))
+		}
+	}
+	delegated := "its own name servers"
+	if len(hosts) > 0 {
+		delegated = strings.Join(hosts, ", ")
+	}
+	parent := strings.TrimSuffix(parentZone, ".")
+	f := Finding{Code: "dns.zone_cut", Severity: SeverityError,
+		Fix: fmt.Sprintf("publish the record in the zone %s on %s, or remove the delegation (its NS records in %s) so that %s answers for it",
+			strings.TrimSuffix(name, "."), delegated, parent, parent)}
+	if v, server, ok := c.lookTXT(ctx, targets, name, res.Expected); ok {
+		f.Server, f.Found = server, v
+		f.Message = fmt.Sprintf("%s is delegated to %s, but the code sits in the parent zone %s (on %s): resolvers follow the delegation and never see it",
+			name, delegated, parent, server)
+		add(f)
+		return
+	}
+	if name == dns.CanonicalName(domain) {
+		return
+	}
+	f.Message = fmt.Sprintf("%s is a zone of its own, delegated from %s to %s: a record added at %s in the zone %s is hidden by the delegation",
+		name, parent, delegated, hostLabel(name, parentZone), parent)
+	add(f)
+}
+
+// describeCodes says, for each other code found, what the KnownCode
+// callback knows of it (which domain it was made for, and when).
+func (c *Checker) describeCodes(res *Result) {
+	if c.KnownCode == nil {
+		return
+	}
+	for i := range res.Findings {
+		f := &res.Findings[i]
+		if (f.Code != "dns.wrong_code" && f.Code != "http.wrong_code") || f.Found == "" {
+			continue
+		}
+		if desc, ok := c.KnownCode(uuidOf(strings.ToLower(f.Found))); ok {
+			f.Message += "; it is " + desc
+		}
+	}
+}
