@@ -248,8 +248,8 @@ func nextStep(r *verify.Result, now time.Time) string {
 		return ""
 	case r.TimeLeftSeconds > 0:
 		at := now.Add(time.Duration(r.TimeLeftSeconds) * time.Second)
-		return fmt.Sprintf("Resolvers should serve the code in about %ds (at %s UTC); wait with: orgctl verify %s --wait %s",
-			r.TimeLeftSeconds, at.UTC().Format(time.TimeOnly), r.Domain, waitFor(r.TimeLeftSeconds))
+		return fmt.Sprintf("Resolvers should serve the code in about %ds (at %s); wait with: orgctl verify %s --wait %s",
+			r.TimeLeftSeconds, at.Format(clock), r.Domain, waitFor(r.TimeLeftSeconds))
 	case r.Status == verify.StatusError:
 		return fmt.Sprintf("The check could not be completed; retry with: orgctl diagnose %s -v", r.Domain)
 	}
@@ -328,11 +328,22 @@ func byteDiff(got, want, code string) string {
 		return strings.Join(parts, "; ")
 	}
 	if len(got) == len(want) {
+		// Runs of differing bytes, such as a word in upper case.
 		var parts []string
-		for i := 0; i < len(got) && len(parts) < 4; i++ {
-			if got[i] != want[i] {
-				parts = append(parts, fmt.Sprintf("byte %d is %02x (%q) where the code has %02x (%q)", i, got[i], got[i], want[i], want[i]))
+		for i := 0; i < len(got) && len(parts) < 3; i++ {
+			if got[i] == want[i] {
+				continue
 			}
+			j := i
+			for j < len(got) && got[j] != want[j] {
+				j++
+			}
+			at := fmt.Sprintf("byte %d", i)
+			if j-i > 1 {
+				at = fmt.Sprintf("bytes %d-%d", i, j-1)
+			}
+			parts = append(parts, fmt.Sprintf("%s: % x %q where the code has %q", at, got[i:j], got[i:j], want[i:j]))
+			i = j
 		}
 		return strings.Join(parts, "; ")
 	}

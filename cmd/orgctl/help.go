@@ -1,7 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/spf13/cobra"
+
+	"github.com/orgctl/orgctl/verify"
 )
 
 const exitCodesHelp = `orgctl's exit status tells scripts what happened:
@@ -66,5 +71,30 @@ func addHelpTopics(root *cobra.Command) {
 	root.AddCommand(
 		&cobra.Command{Use: "exit-codes", Short: "What orgctl's exit status means", Long: exitCodesHelp},
 		&cobra.Command{Use: "environment", Short: "Environment variables and the config file", Long: environmentHelp},
+		&cobra.Command{Use: "findings", Short: "Every finding code of verify and diagnose", Long: findingsHelp()},
 	)
+}
+
+// findingsHelp lists the finding catalogue: each code, what it means and
+// why it matters.
+func findingsHelp() string {
+	var b strings.Builder
+	b.WriteString(`Every check explains itself with findings: a stable code, a severity (info,
+warning, error), what was seen and the fix. 'orgctl diagnose' adds why each
+one matters, as below. A finding of severity error explains why a status is
+not "verified".
+`)
+	prev := ""
+	for _, e := range verify.Catalogue() {
+		group := e.Code[:strings.IndexByte(e.Code, '.')]
+		if group != prev && group != "code" {
+			fmt.Fprintf(&b, "\n%s\n\n", map[string]string{"dns": "DNS (orgctl verify dns)", "http": "HTTP (orgctl verify http)"}[group])
+			prev = group
+		}
+		fmt.Fprintf(&b, "  %-27s %s\n", e.Code, e.Summary)
+		for _, l := range wrap(e.Why, 72) {
+			fmt.Fprintf(&b, "      %s\n", l)
+		}
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -51,7 +51,8 @@ func (rp *resultPrinter) progress(r *verify.Result, elapsed, wait time.Duration)
 	}
 	msg := fmt.Sprintf("waiting for %s: %s after %s of %s", r.Domain, r.Status, elapsed.Round(step), wait)
 	if r.TimeLeftSeconds > 0 {
-		msg += fmt.Sprintf(" (resolvers may serve old data for %ds more)", r.TimeLeftSeconds)
+		at := rp.f.now().Add(time.Duration(r.TimeLeftSeconds) * time.Second)
+		msg += fmt.Sprintf(" (resolvers may serve old data for %ds more: expected at %s)", r.TimeLeftSeconds, at.Format(clock))
 	}
 	if rp.f.io.errTTY {
 		// One line, redrawn at each poll and cleared at the end.
@@ -115,6 +116,9 @@ func (rp *resultPrinter) finish(results []*verify.Result) {
 		}
 	}
 }
+
+// clock formats the time of day in messages.
+const clock = "15:04:05 MST"
 
 func writeJSONLine(w io.Writer, v any) {
 	enc := json.NewEncoder(w)
@@ -230,7 +234,7 @@ func summary(r *verify.Result, withMethod bool) string {
 			final = s.Name
 		}
 	}
-	var auth, authOK, res int
+	var auth, authOK, res, sys int
 	for _, s := range r.Servers {
 		switch {
 		case s.Role == verify.RoleAuthoritative && s.Name == final:
@@ -238,6 +242,8 @@ func summary(r *verify.Result, withMethod bool) string {
 			if s.Match {
 				authOK++
 			}
+		case s.Role == verify.RoleResolver && s.System:
+			sys++
 		case s.Role == verify.RoleResolver:
 			res++
 		}
@@ -248,6 +254,9 @@ func summary(r *verify.Result, withMethod bool) string {
 	}
 	if res > 0 {
 		parts = append(parts, fmt.Sprintf("%d %s", res, plural(res, "resolver", "resolvers")))
+	}
+	if sys > 0 {
+		parts = append(parts, fmt.Sprintf("%d system %s", sys, plural(sys, "resolver", "resolvers")))
 	}
 	return strings.Join(parts, ", ")
 }

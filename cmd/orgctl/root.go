@@ -107,6 +107,7 @@ provider over SCIM 2.0.
   orgctl verify dns main.com        check the TXT record on every authoritative server
   orgctl verify http main.com       check the file http://main.com/logmein-verification-code.txt
   orgctl verify main.com            DNS, then HTTP: verified if either method passes
+  orgctl diagnose main.com          why verification fails: every probe, explained, with fixes
   orgctl scim test                  test the connection to the provider's SCIM service
   orgctl scim users list            users at the provider; also create, update, deactivate, groups
   orgctl sandbox                    local DNS, web and SCIM servers to try everything offline`,

@@ -35,6 +35,7 @@ func runTuned(t *testing.T, tune func(*verify.Checker), tty bool, env map[string
 	f := newFactory(io, lookup)
 	f.now = func() time.Time { return time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC) }
 	f.tune = tune
+	f.readResolvConf = func() ([]string, error) { return nil, nil } // tests never ask the system's resolvers
 	code = executeWith(context.Background(), f, args)
 	return code, out.String(), errOut.String()
 }

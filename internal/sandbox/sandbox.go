@@ -279,6 +279,9 @@ func (s *Sandbox) Env() string {
 		"ORGCTL_CONNECT_TO=" + s.ConnectTo(),
 		"ORGCTL_SCIM_URL=" + s.SCIMURL,
 		"ORGCTL_SCIM_TOKEN=" + s.SCIMToken,
+		// The sandbox's zones exist only here: diagnose has no other
+		// view to compare with, and must not ask the system's resolvers.
+		"ORGCTL_SYSTEM_RESOLVER=none",
 	}, "\n") + "\n"
 }
 

@@ -25,7 +25,8 @@ func TestSandboxPublish(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "example.test.zone")); err != nil {
 		t.Fatalf("empty directory not seeded: %v", err)
 	}
-	if !strings.Contains(sb.Flags(), "--resolver "+sb.Resolver.Addr) || !strings.Contains(sb.Env(), "ORGCTL_NS_PORT="+sb.NSPort()) {
+	if !strings.Contains(sb.Flags(), "--resolver "+sb.Resolver.Addr) || !strings.Contains(sb.Env(), "ORGCTL_NS_PORT="+sb.NSPort()) ||
+		!strings.Contains(sb.Env(), "ORGCTL_SYSTEM_RESOLVER=none\n") {
 		t.Errorf("flags %q env %q", sb.Flags(), sb.Env())
 	}
 

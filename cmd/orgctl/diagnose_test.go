@@ -1,0 +1,85 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/orgctl/orgctl/verify/verifytest"
+)
+
+func TestByteDiff(t *testing.T) {
+	const want = "logmein-verification-code=668e156b-f5d3-430e-9944-f1d4385d043e"
+	tests := []struct {
+		name, got, code, out string
+	}{
+		{"smart quotes", "“" + want + "”", "dns.near_miss.smart_quotes", "before the code: e2 80 9c (“); after it: e2 80 9d (”)"},
+		{"no-break space after", want + "\u00a0", "dns.near_miss.whitespace", "after it: c2 a0 (U+00A0)"},
+		{"zero-width space inside", want[:26] + "\u200b" + want[26:], "dns.near_miss.whitespace", "at byte 26: e2 80 8b (U+200B), which the code does not have"},
+		{"tab before", "\t" + want, "dns.near_miss.whitespace", "before the code: 09 (U+0009)"},
+		{"case", strings.ToUpper(want[:7]) + want[7:], "dns.near_miss.case", `bytes 0-6: 4c 4f 47 4d 45 49 4e "LOGMEIN" where the code has "logmein"`},
+		{"one letter", want[:29] + "E" + want[30:], "dns.near_miss.case", `byte 29: 45 "E" where the code has "e"`},
+		{"spaces around =", "logmein-verification-code = " + want[26:], "dns.near_miss.separator", `at byte 25: 20 ( ) 3d (=) 20 ( ) where the code has "="`},
+		{"part missing", want[:40], "dns.near_miss", ""},
+		{"another code says nothing in bytes", "logmein-verification-code=11111111-2222-4333-8444-555555555555", "dns.wrong_code", ""},
+		{"the code itself", want, "http.trailing_newline", ""},
+		{"nothing found", "", "http.not_found", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := byteDiff(tt.got, want, tt.code); got != tt.out {
+				t.Errorf("byteDiff = %q, want %q", got, tt.out)
+			}
+		})
+	}
+}
+
+func TestWrap(t *testing.T) {
+	lines := wrap("the quick brown fox jumps over the lazy dog again and again", 20)
+	for _, l := range lines {
+		if len([]rune(l)) > 20 {
+			t.Errorf("line %q is longer than 20", l)
+		}
+	}
+	if got := strings.Join(lines, " "); got != "the quick brown fox jumps over the lazy dog again and again" {
+		t.Errorf("wrap lost words: %q", got)
+	}
+	long := strings.Repeat("x", 30)
+	if got := wrap("a "+long+" b", 20); len(got) != 3 || got[1] != long {
+		t.Errorf("a word longer than the width gets a line of its own: %q", got)
+	}
+}
+
+// TestDiagnoseReportColours: a terminal gets colours, a pipe or
+// --no-color none, and the report keeps its order: verdict, errors, fix.
+func TestDiagnoseReportColours(t *testing.T) {
+	srv := verifytest.Start(t, verifytest.Options{}, `$ORIGIN main.test.
+$TTL 300
+@   IN SOA ns1.main.test. hostmaster.main.test. ( 1 3600 600 86400 60 )
+@   IN NS  ns1.main.test.
+@   IN TXT "LOGMEIN-verification-code=668e156b-f5d3-430e-9944-f1d4385d043e"
+`)
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir()}
+	args := []string{"diagnose", "main.test", "--nameserver", srv.Addr, "--code", testCode,
+		"--connect-to", "main.test:80:127.0.0.1:1"} // nothing listens on port 1: refused
+	code, out, _ := runCmd(t, true, env, args...)
+	if code != 3 {
+		t.Fatalf("exit %d, want 3\n%s", code, out)
+	}
+	for _, want := range []string{"\x1b[1mmain.test\x1b[22m: \x1b[31;1mnot verified", "\x1b[31;1m2 errors\x1b[0;22m", "dns.near_miss.case"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("tty report lacks %q:\n%s", want, out)
+		}
+	}
+	iVerdict, iErr, iFix := strings.Index(out, "not verified"), strings.Index(out, "error"), strings.Index(out, "fix ")
+	if iVerdict >= iErr || iErr >= iFix {
+		t.Errorf("want verdict, then errors, then the fix:\n%s", out)
+	}
+	_, plain, _ := runCmd(t, true, env, append(args, "--no-color")...)
+	if strings.Contains(plain, "\x1b[") {
+		t.Errorf("--no-color report has escapes:\n%s", plain)
+	}
+	_, piped, _ := runCmd(t, false, env, args...)
+	if strings.Contains(piped, "\x1b[") || !strings.Contains(piped, "main.test: not verified (dns: mismatch, http: error)") {
+		t.Errorf("piped report:\n%s", piped)
+	}
+}
