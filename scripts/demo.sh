@@ -62,13 +62,20 @@ printf '$ printf '"'"'\\xef\\xbb\\xbf%%s\\r\\n'"'"' "$(orgctl code show example.
 printf '\xef\xbb\xbf%s\r\n' "$("$orgctl" code show example.test --file)" >"$webfile"
 expect_status 3 "$orgctl" verify http example.test
 
+step "A DNS mistake too: the record copied from a chat message (smart quotes) onto the host www"
+zone="$work/zones/example.test.zone"
+printf 'www IN TXT "“%s”"\n' "$("$orgctl" code show example.test --file)" | tee -a "$zone"
+sleep 0.3
+
+step "What support staff run: orgctl diagnose explains each mistake, its bytes, why it fails and the fix (exit status 3)"
+expect_status 3 "$orgctl" diagnose example.test
+
 step "Publish the file as it should be: exactly the code"
 printf '$ %s code show example.test --file > %s\n' "$orgctl" "$webfile"
 "$orgctl" code show example.test --file >"$webfile"
 expect_status 0 "$orgctl" verify http example.test -v
 
 step "The DNS method: append the record to the sandbox's zone file"
-zone="$work/zones/example.test.zone"
 "$orgctl" code show example.test --records | tee -a "$zone"
 # Let the servers notice the edit (they re-read the directory at most every 200ms).
 sleep 0.3

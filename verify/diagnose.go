@@ -292,15 +292,16 @@ func (c *Checker) probeNames(ctx context.Context, res *Result, domain string, au
 
 // misplaced is the finding for the code (or a near miss, v) found at
 // other instead of name.
-func (c *Checker) misplaced(code, name, other, zone, v, server, want, apex string) Finding {
-	what := "the code"
+func (c *Checker) misplaced(code, name, other, zone, v, server, want, apex string) (f Finding) {
+	what, also := "the code", ""
 	if v != want {
 		what = "a near miss of the code"
 		if m, ok := classify(v, want); ok {
-			what = m.what
+			what, also = m.what, "; and "+m.fix
 		}
 	}
-	f := Finding{Code: code, Severity: SeverityError, Server: server, Found: v}
+	defer func() { f.Fix += also }()
+	f = Finding{Code: code, Severity: SeverityError, Server: server, Found: v}
 	host := hostLabel(name, zone)
 	switch {
 	case code == "dns.doubled_origin":

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/orgctl/orgctl/verify"
 	"github.com/orgctl/orgctl/verify/verifytest"
 )
 
@@ -81,5 +83,25 @@ $TTL 300
 	_, piped, _ := runCmd(t, false, env, args...)
 	if strings.Contains(piped, "\x1b[") || !strings.Contains(piped, "main.test: not verified (dns: mismatch, http: error)") {
 		t.Errorf("piped report:\n%s", piped)
+	}
+}
+
+// TestFindingCodesDocumented: every code of the catalogue is in the
+// README's list and in 'orgctl help findings', with its explanation.
+func TestFindingCodesDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, list, _ := strings.Cut(string(readme), "\n## Findings\n")
+	list, _, _ = strings.Cut(list, "\n## ")
+	help := findingsHelp()
+	for _, e := range verify.Catalogue() {
+		if !strings.Contains(list, "`"+e.Code+"`") {
+			t.Errorf("README's Findings section lacks %s", e.Code)
+		}
+		if !strings.Contains(help, "  "+e.Code+" ") || e.Why == "" || !strings.Contains(strings.Join(strings.Fields(help), " "), e.Why) {
+			t.Errorf("orgctl help findings lacks %s or its explanation", e.Code)
+		}
 	}
 }

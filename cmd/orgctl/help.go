@@ -47,7 +47,10 @@ the flag name with underscores. Precedence: flag > environment > file > default.
   ORGCTL_NS_PORT       --ns-port N
   ORGCTL_CONNECT_TO    --connect-to HOST:PORT:ADDR:PORT, comma-separated
   ORGCTL_CODE          --code of the verify commands
-  ORGCTL_STRICT        --strict of verify and verify http
+  ORGCTL_STRICT        --strict of verify, verify http and diagnose
+  ORGCTL_SYSTEM_RESOLVER
+                       --system-resolver of diagnose: HOST:PORT, comma-separated,
+                       or none
   ORGCTL_SCIM_URL      --url of the scim commands (config: scim.url)
   ORGCTL_SCIM_CA_FILE  --ca-file of the scim commands (config: scim.ca_file)
   ORGCTL_SCIM_TOKEN    the SCIM bearer token (config: scim.token, in a file
