@@ -277,10 +277,18 @@ func (c *Checker) probeNames(ctx context.Context, res *Result, domain string, au
 	if apex != name {
 		probes = append(probes, probe{apex, "dns.wrong_name"})
 	}
+	// Only servers that answered are asked: one that timed out would
+	// make every probe wait for it.
+	var targets []target
+	for _, t := range auth.targets {
+		if slices.ContainsFunc(res.Servers, func(s Server) bool { return s.Server == t.addr && s.Error == "" }) {
+			targets = append(targets, t)
+		}
+	}
 	var wg sync.WaitGroup
 	for _, p := range probes {
 		wg.Go(func() {
-			v, server, ok := c.lookTXT(ctx, auth.targets, p.name, res.Expected)
+			v, server, ok := c.lookTXT(ctx, targets, p.name, res.Expected)
 			if !ok {
 				return
 			}
