@@ -3,11 +3,14 @@ package verify
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/miekg/dns"
+
+	"github.com/orgctl/orgctl/codegen"
 )
 
 // Diagnose checks domain by both methods and runs every probe that can
@@ -428,4 +431,40 @@ func (c *Checker) describeCodes(res *Result) {
 			f.Message += "; it is " + desc
 		}
 	}
+}
+
+// probeURLs looks for the file at the URLs where it is often served
+// instead of http://HOST/: over https only, on www., under /.well-known/.
+func (c *Checker) probeURLs(ctx context.Context, res *Result, host string) {
+	type probe struct{ url, fix string }
+	file := "/" + codegen.FileName
+	probes := []probe{
+		{"https://" + host + file, "serve the file over plain http (port 80) too, or redirect http:// to https:// with a 301; the provider starts at http://"},
+		{"http://" + host + "/.well-known" + file, "move the file to the web root: " + res.URL},
+	}
+	if !strings.HasPrefix(host, "www.") {
+		probes = append(probes, probe{"http://www." + host + file,
+			fmt.Sprintf("serve the file on %s too, or redirect http://%s/ to http://www.%s/ with a 301", host, host, host)})
+	}
+	found := make([]bool, len(probes))
+	var wg sync.WaitGroup
+	for i, p := range probes {
+		wg.Go(func() { found[i] = c.servesCode(ctx, p.url, res.Expected) })
+	}
+	wg.Wait()
+	for i, p := range probes {
+		if found[i] {
+			res.add(Finding{Code: "http.wrong_url", Severity: SeverityError, Fix: p.fix,
+				Message: fmt.Sprintf("the code is served at %s, but the provider fetches %s", p.url, res.URL)})
+		}
+	}
+}
+
+// servesCode reports whether u answers 200 with the code (a trailing
+// newline allowed), following redirects as the check does. Its first hop
+// is resolved like a redirect's, or sent by --connect-to.
+func (c *Checker) servesCode(ctx context.Context, u, want string) bool {
+	ch := &chain{addr: Address{Hops: []Hop{}}}
+	final, body := c.follow(ctx, ch, u, dialTarget{}, c.userAgentHeaders())
+	return final != nil && final.StatusCode == http.StatusOK && strings.TrimRight(string(body), "\r\n") == want
 }

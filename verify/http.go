@@ -132,6 +132,9 @@ func (c *Checker) checkURL(ctx context.Context, domain, host string, code Code) 
 		c.decideHTTP(res, targets, found)
 		c.canary(ctx, res, host, targets)
 	}
+	if c.deep && missed(res.Status) {
+		c.probeURLs(ctx, res, host)
+	}
 	c.describeCodes(res)
 	c.expiry(res, code)
 	return res
