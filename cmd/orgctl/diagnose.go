@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -165,20 +167,29 @@ func (rp *resultPrinter) report(r *verify.Result) {
 	}
 	fmt.Fprintf(w, "%s: %s\n", p.bold(r.Domain), verdict)
 	fmt.Fprintf(w, "  %s  %s\n", p.dim("code"), r.Expected)
+	width := rp.f.io.width()
+	unused := unusedMethod(r)
+	if rp.f.opts.Verbose {
+		unused = nil // every finding, in full
+	}
 	for _, m := range []*verify.Result{d, h} {
 		for _, x := range append([]*verify.Result{m}, m.Subdomains...) {
 			fmt.Fprintf(w, "  %-4s  %s  %s\n", x.Method, rp.status(x.Status)+pad(x.Status, 11), summary(x, false))
 			if rp.f.opts.Verbose {
 				rp.details(&verify.Result{Servers: x.Servers, Addresses: x.Addresses}, "        ")
 			}
+			if m == unused && x == m {
+				for _, l := range wrap("not in use: "+firstError(m)+" (-v shows its findings)", width-8) {
+					fmt.Fprintf(w, "        %s\n", p.dim(l))
+				}
+			}
 		}
 	}
 
 	groups := map[verify.Severity][]verify.Finding{}
-	for _, f := range allFindings(r) {
+	for _, f := range allFindings(r, unused) {
 		groups[f.Severity] = append(groups[f.Severity], f)
 	}
-	width := rp.f.io.width()
 	for _, sev := range []verify.Severity{verify.SeverityError, verify.SeverityWarning} {
 		fs := groups[sev]
 		if len(fs) == 0 {
@@ -210,12 +221,66 @@ func (rp *resultPrinter) report(r *verify.Result) {
 	}
 }
 
+// unusedMethod is the method that the domain shows no sign of using
+// while the other does: the site has no file at all, say, while the code
+// is in DNS. Its findings are summed up in a line; nil when both or
+// neither are in use.
+func unusedMethod(r *verify.Result) *verify.Result {
+	d, h := inUse(r.DNS), inUse(r.HTTP)
+	switch {
+	case d && !h:
+		return r.HTTP
+	case h && !d:
+		return r.DNS
+	}
+	return nil
+}
+
+// inUse reports whether a method's result shows a sign of the code, or of
+// an attempt to publish it: a server or address that serves it, a value
+// close to it, a file answered with 200, the code somewhere else.
+func inUse(m *verify.Result) bool {
+	for _, x := range append([]*verify.Result{m}, m.Subdomains...) {
+		for _, s := range x.Servers {
+			if s.Match {
+				return true
+			}
+		}
+		for _, a := range x.Addresses {
+			if a.Match || slices.ContainsFunc(a.Hops, func(h verify.Hop) bool { return h.StatusCode == http.StatusOK }) {
+				return true
+			}
+		}
+		for _, f := range x.Findings {
+			if f.Found != "" || f.Code == "http.wrong_url" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// firstError is the message of a result's first error finding.
+func firstError(m *verify.Result) string {
+	for _, x := range append([]*verify.Result{m}, m.Subdomains...) {
+		for _, f := range x.Findings {
+			if f.Severity == verify.SeverityError {
+				return f.Message
+			}
+		}
+	}
+	return string(m.Status)
+}
+
 // allFindings are the findings of both methods and all names, DNS first,
-// without repeats.
-func allFindings(r *verify.Result) []verify.Finding {
+// without repeats, and without those of skip.
+func allFindings(r *verify.Result, skip *verify.Result) []verify.Finding {
 	var out []verify.Finding
 	seen := map[string]bool{}
 	for _, m := range []*verify.Result{r.DNS, r.HTTP} {
+		if m == skip {
+			continue
+		}
 		for _, x := range append([]*verify.Result{m}, m.Subdomains...) {
 			for _, f := range x.Findings {
 				k := f.Code + "\x00" + f.Message
@@ -256,10 +321,10 @@ func nextStep(r *verify.Result, now time.Time) string {
 	return fmt.Sprintf("After the fix, check with: orgctl verify %s --wait 15m", r.Domain)
 }
 
-// waitFor is a --wait value that covers secs with a margin.
-func waitFor(secs int64) time.Duration {
-	d := time.Duration(secs+30) * time.Second
-	return d.Round(time.Minute) + time.Minute
+// waitFor is a --wait value that covers secs with a margin: "2m".
+func waitFor(secs int64) string {
+	d := time.Duration(secs+30)*time.Second + time.Minute
+	return strings.TrimSuffix(d.Round(time.Minute).String(), "0s")
 }
 
 // field prints one labelled line of a finding, wrapped to width.

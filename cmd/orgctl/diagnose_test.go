@@ -67,7 +67,7 @@ $TTL 300
 	if code != 3 {
 		t.Fatalf("exit %d, want 3\n%s", code, out)
 	}
-	for _, want := range []string{"\x1b[1mmain.test\x1b[22m: \x1b[31;1mnot verified", "\x1b[31;1m2 errors\x1b[0;22m", "dns.near_miss.case"} {
+	for _, want := range []string{"\x1b[1mmain.test\x1b[22m: \x1b[31;1mnot verified", "\x1b[31;1m1 error\x1b[0;22m", "dns.near_miss.case", "\x1b[2mnot in use: http://main.test/logmein-verification-code.txt: connection refused"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("tty report lacks %q:\n%s", want, out)
 		}
