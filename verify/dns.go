@@ -134,10 +134,12 @@ func (c *Checker) checkName(ctx context.Context, domain, name string, code Code)
 	var resolvers []Server
 	if len(c.Resolvers) > 0 {
 		resolvers = c.askResolvers(ctx, fqdn, code.Value)
+		if c.deep {
+			// Before the answers are copied into res, so that they show
+			// the CD=1 rcode.
+			c.recheckServfail(ctx, resolvers)
+		}
 		res.Servers = append(res.Servers, resolvers...)
-	}
-	if c.deep {
-		c.recheckServfail(ctx, resolvers)
 	}
 	c.decide(res, auth, resolvers)
 	if c.deep {
