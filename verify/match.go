@@ -67,6 +67,11 @@ func classify(got, want string) (nearMiss, bool) {
 			what: "the code wrapped in literal quote characters",
 			fix:  "remove the extra quotes: the zone file's own quotes delimit the string, the DNS panel needs none"}, true
 	}
+	if spacedEquals(got, want) {
+		return nearMiss{code: "dns.near_miss.separator",
+			what: "the code with spaces around =",
+			fix:  "remove the spaces around =: " + want}, true
+	}
 	if strings.Map(dropSpace, got) == want {
 		return nearMiss{code: "dns.near_miss.whitespace",
 			what: "the code with extra white space",
@@ -90,6 +95,17 @@ func classify(got, want string) (nearMiss, bool) {
 			fix:  "publish the whole string exactly: " + want}, true
 	}
 	return nearMiss{}, false
+}
+
+// spacedEquals reports whether got is want with white space around its
+// first "=" and nowhere else (DESIGN.md §6 counts that as a separator).
+func spacedEquals(got, want string) bool {
+	i := strings.IndexByte(got, '=')
+	if i < 0 {
+		return false
+	}
+	left, right := strings.TrimRightFunc(got[:i], isSpace), strings.TrimLeftFunc(got[i+1:], isSpace)
+	return left+"="+right == want && len(left)+1+len(right) != len(got)
 }
 
 // smartQuotes are the typographic quotes that editors substitute for " and '.
