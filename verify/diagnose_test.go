@@ -390,6 +390,13 @@ func diagCases() []diagCase {
 		}))}, method: verify.MethodHTTP, status: verify.StatusNotFound, want: []string{"http.status", "http.blocked"}},
 		{name: "http catch-all page", w: diagWorld{ns1: page, sites: at(serve(200, html))},
 			method: verify.MethodHTTP, status: verify.StatusMismatch, want: []string{"http.html", "http.soft_404"}},
+		{name: "http file under /.well-known", w: diagWorld{ns1: page, sites: at(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/.well-known"+file {
+				http.NotFound(w, r)
+				return
+			}
+			io.WriteString(w, code)
+		}))}, method: verify.MethodHTTP, status: verify.StatusNotFound, want: []string{"http.not_found", "http.wrong_url"}},
 		{name: "http bom", w: diagWorld{ns1: page, sites: at(fileOnly("\ufeff" + code))},
 			method: verify.MethodHTTP, status: verify.StatusMismatch, want: []string{"http.bom"}},
 		{name: "http trailing newline tolerated", w: diagWorld{ns1: page, sites: at(fileOnly(code + "\r\n"))},
