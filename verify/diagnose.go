@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/miekg/dns"
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/orgctl/orgctl/codegen"
 )
@@ -367,8 +368,9 @@ func (c *Checker) lookTXT(ctx context.Context, targets []target, name, want stri
 
 // probeCut explains a name that is a zone of its own: resolvers ask the
 // servers it is delegated to, so a record kept in the parent zone is never
-// seen. For a subdomain of the domain the delegation alone is worth
-// saying; for any name, so is the code found on the parent's servers.
+// seen. The record itself shows when a parent server answers with it, or
+// allows a zone transfer; else, for a name delegated inside the
+// organization's own domain, the delegation alone is worth saying.
 func (c *Checker) probeCut(ctx context.Context, res *Result, domain string, add func(Finding)) {
 	name := res.Name
 	if res.Zone != name {
@@ -378,12 +380,18 @@ func (c *Checker) probeCut(ctx context.Context, res *Result, domain string, add 
 	if end {
 		return
 	}
-	parentZone, err := c.findZone(ctx, nil, name[off:])
-	if err != nil || dns.CountLabel(parentZone) < 2 && name == dns.CanonicalName(domain) {
+	// Below the registrable domain the parent zone is the organization's;
+	// above it, a registry's, which holds nothing but delegations.
+	bare := strings.TrimSuffix(name, ".")
+	reg, err := publicsuffix.EffectiveTLDPlusOne(bare)
+	if err != nil || reg == bare {
 		return
 	}
-	scratch := &Result{}
-	targets, err := c.discover(ctx, scratch, parentZone)
+	parentZone, err := c.findZone(ctx, nil, name[off:])
+	if err != nil || parentZone == "." {
+		return
+	}
+	targets, err := c.discover(ctx, &Result{}, parentZone)
 	if err != nil {
 		return
 	}
@@ -400,20 +408,59 @@ func (c *Checker) probeCut(ctx context.Context, res *Result, domain string, add 
 	parent := strings.TrimSuffix(parentZone, ".")
 	f := Finding{Code: "dns.zone_cut", Severity: SeverityError,
 		Fix: fmt.Sprintf("publish the record in the zone %s on %s, or remove the delegation (its NS records in %s) so that %s answers for it",
-			strings.TrimSuffix(name, "."), delegated, parent, parent)}
-	if v, server, ok := c.lookTXT(ctx, targets, name, res.Expected); ok {
-		f.Server, f.Found = server, v
-		f.Message = fmt.Sprintf("%s is delegated to %s, but the code sits in the parent zone %s (on %s): resolvers follow the delegation and never see it",
-			name, delegated, parent, server)
-		add(f)
-		return
+			bare, delegated, parent, parent)}
+	v, server, ok := c.lookTXT(ctx, targets, name, res.Expected)
+	how := "on " + server
+	if !ok {
+		v, server, ok = c.transferTXT(ctx, targets, parentZone, name, res.Expected)
+		how = "seen in a zone transfer from " + server
 	}
-	if name == dns.CanonicalName(domain) {
+	if ok {
+		f.Server, f.Found = server, v
+		f.Message = fmt.Sprintf("%s is delegated to %s, but the code sits in the parent zone %s (%s): resolvers follow the delegation and never see it",
+			name, delegated, parent, how)
+		add(f)
 		return
 	}
 	f.Message = fmt.Sprintf("%s is a zone of its own, delegated from %s to %s: a record added at %s in the zone %s is hidden by the delegation",
 		name, parent, delegated, hostLabel(name, parentZone), parent)
 	add(f)
+}
+
+// transferTXT asks the servers in order for a zone transfer (AXFR) of
+// zone until one allows it, and looks in it for the code (or a near miss)
+// at name, data that a delegation hides from queries. Only the first
+// message of the transfer is read: enough for the zones this looks at.
+func (c *Checker) transferTXT(ctx context.Context, targets []target, zone, name, want string) (value, server string, ok bool) {
+	for _, t := range targets {
+		m := new(dns.Msg)
+		m.SetAxfr(zone)
+		r := c.exchange(ctx, m, "tcp", t.addr)
+		if r.err != nil || r.msg.Rcode != dns.RcodeSuccess || len(r.msg.Answer) == 0 {
+			continue
+		}
+		label := serverLabel(Server{Server: t.addr, Host: t.host})
+		var near string
+		for _, rr := range r.msg.Answer {
+			txt, isTXT := rr.(*dns.TXT)
+			if !isTXT || !strings.EqualFold(dns.CanonicalName(txt.Hdr.Name), name) {
+				continue
+			}
+			raw := make([]string, len(txt.Txt))
+			for i, p := range txt.Txt {
+				raw[i] = txtValue(p)
+			}
+			v := strings.Join(raw, "")
+			if v == want {
+				return v, label, true
+			}
+			if _, close := classify(v, want); close && near == "" {
+				near = v
+			}
+		}
+		return near, label, near != ""
+	}
+	return "", "", false
 }
 
 // describeCodes says, for each other code found, what the KnownCode

@@ -245,6 +245,27 @@ func TestDiagnoseNegativeCachePeers(t *testing.T) {
 // it.
 func TestDiagnoseZoneCutPeers(t *testing.T) {
 	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		opts  peertest.BINDOptions
+		where string // how the finding says it knows
+	}{
+		{"transfer allowed", peertest.BINDOptions{}, "the code sits in the parent zone cut.test (seen in a zone transfer from ns.cut.test"},
+		{"transfer refused", peertest.BINDOptions{ExtraOptions: "allow-transfer { none; };"}, "is a zone of its own, delegated from cut.test to ns.sub.cut.test"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			peerZoneCut(t, tt.opts, tt.where)
+		})
+	}
+}
+
+// peerZoneCut: the parent cut.test delegates sub (whose zone lacks the
+// code) and good (whose zone has it); the parent's file also holds the
+// code at sub, below the cut, where BIND never serves it. Whether
+// Diagnose can show that record depends on the parent allowing a zone
+// transfer; the delegation is reported either way.
+func peerZoneCut(t *testing.T, parentOpts peertest.BINDOptions, where string) {
 	parent := bindZone("cut.test.", 1, map[string]string{"ns.cut.test.": "192.0.2.1"}, `@ IN TXT "`+code+`"
 sub IN NS ns.sub.cut.test.
 sub IN TXT "`+code+`"
@@ -254,7 +275,7 @@ ns.good IN A 192.0.2.6
 `)
 	sub := bindZone("sub.cut.test.", 1, map[string]string{"ns.sub.cut.test.": "192.0.2.6"}, `@ IN TXT "v=spf1 -all"`+"\n")
 	good := bindZone("good.cut.test.", 1, map[string]string{"ns.good.cut.test.": "192.0.2.6"}, `@ IN TXT "`+code+`"`+"\n")
-	bp := peertest.StartBIND(t, peertest.BINDOptions{}, parent)
+	bp := peertest.StartBIND(t, parentOpts, parent)
 	bc := peertest.StartBIND(t, peertest.BINDOptions{}, sub, good)
 	// Unbound cannot follow the referral to 192.0.2.6:53: stubs send it
 	// to the child server, as the delegation would.
@@ -275,24 +296,36 @@ ns.good IN A 192.0.2.6
 	if s.Zone != "sub.cut.test." {
 		t.Errorf("zone %q, want sub.cut.test.", s.Zone)
 	}
-	if f, ok := peerFinding(s.Findings, "dns.zone_cut"); ok {
-		t.Logf("zone_cut: %s; fix: %s", f.Message, f.Fix)
-		// BIND answers the occluded TXT with a referral: the parent's
-		// servers do not serve the code, so the finding is the one for a
-		// delegated subdomain.
-		if f.Found != "" || !strings.Contains(f.Message, "delegated from cut.test") || !strings.Contains(f.Fix, "ns.sub.cut.test") {
-			t.Errorf("zone_cut finding %+v, want the delegation from cut.test to ns.sub.cut.test", f)
-		}
-	}
+	peerCutFinding(t, s, where)
 
 	g := peerSubdomain(t, r.DNS, "good.cut.test.")
 	expect(t, g, verify.StatusVerified, nil, []string{"dns.zone_cut"})
 
-	// sub.cut.test checked as a domain of its own: the only sign of the
-	// code in the parent would be the parent's servers serving it, and
-	// BIND never serves occluded data.
+	// sub.cut.test checked as a domain of its own: the same, since its
+	// parent is a zone of the organization, not a registry's.
 	d := peerDiagnose(t, c, "sub.cut.test", verify.Code{Value: code})
-	expect(t, d.DNS, verify.StatusNotFound, []string{"dns.no_code"}, []string{"dns.zone_cut"})
+	expect(t, d.DNS, verify.StatusNotFound, []string{"dns.no_code", "dns.zone_cut"}, nil)
+	peerCutFinding(t, d.DNS, where)
+
+	// verify stops at the verdict: the same status, no zone-cut probe.
+	v, err := c.DNS(context.Background(), "sub.cut.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, v, verify.StatusNotFound, []string{"dns.no_code"}, []string{"dns.zone_cut"})
+}
+
+func peerCutFinding(t *testing.T, r *verify.Result, where string) {
+	t.Helper()
+	f, ok := peerFinding(r.Findings, "dns.zone_cut")
+	if !ok {
+		return // expect reported it
+	}
+	t.Logf("zone_cut: %s; fix: %s", f.Message, f.Fix)
+	seen := strings.Contains(where, "zone transfer")
+	if !strings.Contains(f.Message, where) || !strings.Contains(f.Fix, "ns.sub.cut.test") || (f.Found == code) != seen {
+		t.Errorf("zone_cut finding %+v, want %q and the fix naming ns.sub.cut.test", f, where)
+	}
 }
 
 // TestDiagnoseMisplacedPeers serves zone files with the usual mistakes:
