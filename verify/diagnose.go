@@ -446,11 +446,7 @@ func (c *Checker) transferTXT(ctx context.Context, targets []target, zone, name,
 			if !isTXT || !strings.EqualFold(dns.CanonicalName(txt.Hdr.Name), name) {
 				continue
 			}
-			raw := make([]string, len(txt.Txt))
-			for i, p := range txt.Txt {
-				raw[i] = txtValue(p)
-			}
-			v := strings.Join(raw, "")
+			v := strings.Join(txtStrings(txt), "")
 			if v == want {
 				return v, label, true
 			}

@@ -562,10 +562,7 @@ func (c *Checker) serverResult(r reply, t target, role, name, want string) Serve
 		if !ok || !strings.EqualFold(dns.CanonicalName(txt.Hdr.Name), cur) {
 			continue
 		}
-		raw := make([]string, len(txt.Txt))
-		for i, p := range txt.Txt {
-			raw[i] = txtValue(p)
-		}
+		raw := txtStrings(txt)
 		v := strings.Join(raw, "")
 		s.Found = append(s.Found, v)
 		s.strings = append(s.strings, raw)

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/miekg/dns"
 )
 
 // codeRE matches a well-formed code of any UUID.
@@ -34,6 +36,15 @@ func txtValue(s string) string {
 		i++
 	}
 	return b.String()
+}
+
+// txtStrings returns the character-strings of a TXT record as raw bytes.
+func txtStrings(txt *dns.TXT) []string {
+	raw := make([]string, len(txt.Txt))
+	for i, p := range txt.Txt {
+		raw[i] = txtValue(p)
+	}
+	return raw
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
