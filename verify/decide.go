@@ -307,9 +307,9 @@ func (c *Checker) judgeResolvers(res *Result, resolvers []Server, authVerified b
 				res.setStatus(StatusPropagating)
 			}
 		case !authVerified && s.Match && (res.Status == StatusNotFound || res.Status == StatusMismatch):
-			res.add(Finding{Code: "dns.resolver_disagrees", Severity: SeverityInfo, Server: s.Server,
-				Message: fmt.Sprintf("the resolver %s serves the code for %s but the authoritative servers do not (cached or split-horizon data)", s.Server, s.Name),
-				Fix:     "publish the record on the authoritative servers of the zone"})
+			res.add(Finding{Code: "dns.resolver_disagrees", Severity: SeverityWarning, Server: s.Server, Found: res.Expected,
+				Message: fmt.Sprintf("the resolver %s serves the code for %s but the authoritative servers do not: an internal view of the zone (split-horizon DNS) or an old cache; the provider sees the public one", s.Server, s.Name),
+				Fix:     "publish the record on the authoritative servers the domain is delegated to"})
 		}
 	}
 }
