@@ -24,7 +24,8 @@ import (
 // explanation in Why.
 //
 // The result has the shape of Any's: the fields of the more favourable
-// method, with both results in DNS and HTTP.
+// method, with both results in DNS and HTTP, except that Findings holds
+// the findings of both methods (DNS first).
 func (c *Checker) Diagnose(ctx context.Context, domain string, code Code) (*Result, error) {
 	deep := *c
 	deep.deep = true
@@ -46,7 +47,11 @@ func (c *Checker) Diagnose(ctx context.Context, domain string, code Code) (*Resu
 			explain(s)
 		}
 	}
-	return combine(d, h), nil
+	res := combine(d, h)
+	// A diagnosis lists what both methods found, as its report does;
+	// each method's own list stays in DNS and HTTP.
+	res.Findings = append(append([]Finding{}, d.Findings...), h.Findings...)
+	return res, nil
 }
 
 // combine is the result of a domain checked by both methods: the more

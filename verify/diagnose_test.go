@@ -519,6 +519,10 @@ func TestDiagnoseProducesEveryCode(t *testing.T) {
 				if best := min(diagRank(res.DNS.Status), diagRank(res.HTTP.Status)); diagRank(res.Status) != best {
 					t.Errorf("combined status %s from dns %s and http %s", res.Status, res.DNS.Status, res.HTTP.Status)
 				}
+				// The combined findings are both methods', as in the report.
+				if both := append(append([]verify.Finding{}, res.DNS.Findings...), res.HTTP.Findings...); !slices.Equal(res.Findings, both) {
+					t.Errorf("combined findings %v, want DNS's then HTTP's %v", codes(res.Findings), codes(both))
+				}
 				// One engine: the probes add findings, never change a verdict.
 				d, err := c.DNS(ctx, domain, want)
 				if err != nil {
