@@ -34,7 +34,8 @@ machine's resolvers (resolv.conf) with --resolver to reveal split-horizon DNS.
 'orgctl help findings' lists every finding code.
 
 The verdicts and the exit status are those of 'orgctl verify'; -o json prints
-the same object, each finding with a "why".`,
+its object, with both methods' findings in "findings", each with a "why".
+Nothing is added to the verification history.`,
 		Example: `  orgctl diagnose main.com --code 668e156b-f5d3-430e-9944-f1d4385d043e
   orgctl diagnose main.com --resolver 1.1.1.1:53 -o json
   orgctl diagnose main.com --wait 10m`,
