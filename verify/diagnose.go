@@ -238,12 +238,16 @@ func (c *Checker) probeSystem(ctx context.Context, res *Result, add func(Finding
 			authHas = true
 		}
 	}
+	// One try each: a machine's resolver that does not answer at once
+	// is worth a note, not a wait.
+	once := *c
+	once.Tries = 1
 	var out []Server
 	for _, addr := range c.SystemResolvers {
 		if slices.Contains(c.Resolvers, addr) {
 			continue
 		}
-		r := c.query(ctx, addr, res.Name, dns.TypeTXT, true, false)
+		r := once.query(ctx, addr, res.Name, dns.TypeTXT, true, false)
 		s := c.serverResult(r, target{addr: addr}, RoleResolver, res.Name, res.Expected)
 		s.System = true
 		out = append(out, s)
@@ -256,7 +260,7 @@ func (c *Checker) probeSystem(ctx context.Context, res *Result, add func(Finding
 				Message: fmt.Sprintf("this machine's resolver %s serves the code for %s, but the zone's authoritative servers do not: the record is in an internal view of the zone (split-horizon DNS) or an old cache, and the provider sees the public one",
 					addr, res.Name),
 				Fix: "publish the record in the public zone, on the servers the domain is delegated to"})
-		case !s.Match && authHas && s.Rcode != "SERVFAIL":
+		case !s.Match && authHas && viewOf(r, res.Zone):
 			add(Finding{Code: "dns.resolver_disagrees", Severity: SeverityWarning, Server: addr,
 				Message: fmt.Sprintf("this machine's resolver %s answers %s for %s (%s) while the authoritative servers serve the code: an internal view of the zone (split-horizon DNS) or a cache; the provider sees the public view, but dig run here misleads",
 					addr, s.Rcode, res.Name, quoteAll(s.Found)),
@@ -264,6 +268,27 @@ func (c *Checker) probeSystem(ctx context.Context, res *Result, add func(Finding
 		}
 	}
 	return out
+}
+
+// viewOf reports whether a resolver's answer comes from a view of zone:
+// data or NODATA, or an NXDOMAIN under zone's own SOA. A resolver that
+// cannot see the zone at all (SERVFAIL, or NXDOMAIN from a parent, as for
+// a name only some resolvers know) shows no other view of it.
+func viewOf(r reply, zone string) bool {
+	if r.err != nil || r.msg == nil {
+		return false
+	}
+	switch r.msg.Rcode {
+	case dns.RcodeSuccess:
+		return true
+	case dns.RcodeNameError:
+		for _, rr := range r.msg.Ns {
+			if soa, ok := rr.(*dns.SOA); ok && zone != "" && strings.EqualFold(dns.CanonicalName(soa.Hdr.Name), zone) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // probeNames looks for the code at names where users put it by mistake:

@@ -366,6 +366,14 @@ func diagCases() []diagCase {
 					t.Errorf("resolver_disagrees %+v: want a warning about the system resolver", f)
 				}
 			}},
+		{name: "dns system resolver that cannot see the zone is no split horizon",
+			w:      diagWorld{ns1: diagWithCode(""), system: []string{"$ORIGIN .\n@ 300 IN SOA a.root. b.root. ( 1 3600 600 86400 60 )\n@ 300 IN NS a.root.\n"}},
+			method: verify.MethodDNS, status: verify.StatusVerified, absent: []string{"dns.resolver_disagrees"},
+			check: func(t *testing.T, c *verify.Checker, r *verify.Result) {
+				if !slices.ContainsFunc(r.Servers, func(s verify.Server) bool { return s.System && s.Rcode == "NXDOMAIN" }) {
+					t.Errorf("want the system resolver's NXDOMAIN recorded: %+v", r.Servers)
+				}
+			}},
 		{name: "dns system resolver unreachable",
 			w:      diagWorld{ns1: diagWithCode(""), system: []string{diagWithCode("")}, so: verifytest.Options{Drop: true}},
 			method: verify.MethodDNS, status: verify.StatusVerified, want: []string{"dns.resolver_unreachable"}},
