@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -522,6 +523,9 @@ func (c *Checker) probeURLs(ctx context.Context, res *Result, host string) {
 	found := make([]bool, len(probes))
 	var wg sync.WaitGroup
 	for i, p := range probes {
+		if !c.mayProbe(p.url) {
+			continue
+		}
 		wg.Go(func() { found[i] = c.servesCode(ctx, p.url, res.Expected) })
 	}
 	wg.Wait()
@@ -531,6 +535,25 @@ func (c *Checker) probeURLs(ctx context.Context, res *Result, host string) {
 				Message: fmt.Sprintf("the code is served at %s, but the provider fetches %s", p.url, res.URL)})
 		}
 	}
+}
+
+// mayProbe reports whether a probe may connect for u: with --connect-to
+// rules, only where a rule sends it (the user said where the servers
+// are, and tests must not dial out); without, anywhere.
+func (c *Checker) mayProbe(u string) bool {
+	if len(c.ConnectTo) == 0 {
+		return true
+	}
+	pu, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	port := pu.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[pu.Scheme]
+	}
+	_, _, ok := c.connectTo(pu.Hostname(), port)
+	return ok
 }
 
 // servesCode reports whether u answers 200 with the code (a trailing

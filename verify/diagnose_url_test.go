@@ -75,3 +75,33 @@ func TestDiagnoseWrongURL(t *testing.T) {
 		})
 	}
 }
+
+// TestDiagnoseWrongURLStaysWithConnectTo: with --connect-to rules, the
+// probes go only where a rule sends them, never to an address from DNS.
+func TestDiagnoseWrongURLStaysWithConnectTo(t *testing.T) {
+	c, w := newWebWorld(t, map[string]http.Handler{
+		"192.0.2.10:443": fileOnly(code),                                            // reached only through DNS
+		"192.0.2.10:80":  onHost("www.main.test", fileOnly(code), serve(404, "no")), // reached only through DNS
+		"192.0.2.50:80":  serve(404, "no"),
+	})
+	ct, err := verify.ParseConnectTo("main.test:80:192.0.2.50:80")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ConnectTo = []verify.ConnectTo{ct}
+	res, err := c.Diagnose(context.Background(), "main.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(res.HTTP.Findings, func(f verify.Finding) bool { return f.Code == "http.wrong_url" }) {
+		t.Errorf("a probe left the --connect-to rules: %+v", res.HTTP.Findings)
+	}
+	for _, r := range w.requests() {
+		if r.Host != "main.test" || r.TLS != nil {
+			t.Errorf("request to %s (tls %v) that no --connect-to rule allows", r.Host, r.TLS != nil)
+		}
+	}
+	if len(w.requests()) == 0 {
+		t.Error("the check itself sent no request")
+	}
+}
