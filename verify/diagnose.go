@@ -203,8 +203,8 @@ func missed(s Status) bool {
 	return s == StatusNotFound || s == StatusMismatch || s == StatusError
 }
 
-// probeTCP asks each authoritative server that answered over UDP for the
-// zone's SOA over TCP.
+// probeTCP asks each authoritative server that answered over UDP the
+// name's SOA again over TCP: any answer shows that TCP works.
 func (c *Checker) probeTCP(ctx context.Context, auth authOutcome, add func(Finding)) {
 	var wg sync.WaitGroup
 	for _, s := range auth.servers {
@@ -257,7 +257,9 @@ func (c *Checker) probeSystem(ctx context.Context, res *Result, add func(Finding
 			add(Finding{Code: "dns.resolver_unreachable", Severity: SeverityInfo, Server: addr,
 				Message: fmt.Sprintf("the system resolver %s did not answer for %s: %s", addr, res.Name, s.Error)})
 		case s.Match && !authHas:
-			add(Finding{Code: "dns.resolver_disagrees", Severity: SeverityError, Server: addr, Found: res.Expected,
+			// Not why verification fails (the missing record is), but
+			// why dig run here says it should not.
+			add(Finding{Code: "dns.resolver_disagrees", Severity: SeverityWarning, Server: addr, Found: res.Expected,
 				Message: fmt.Sprintf("this machine's resolver %s serves the code for %s, but the zone's authoritative servers do not: the record is in an internal view of the zone (split-horizon DNS) or an old cache, and the provider sees the public one",
 					addr, res.Name),
 				Fix: "publish the record in the public zone, on the servers the domain is delegated to"})
