@@ -104,13 +104,15 @@ func (f *factory) knownCode(st *store.Store) func(string) (string, bool) {
 				}
 				return desc, true
 			}
-			newer := c.CreatedAt
+			// Previous is newest first: each was replaced by the one
+			// before it in the list, the first by the current code.
+			newer := c
 			for _, p := range c.Previous {
 				if p.Code == uuid {
 					return fmt.Sprintf("an earlier code of %s, generated %s and replaced on %s by %s",
-						p.Domain, ago(p.CreatedAt, now), newer.UTC().Format(time.DateOnly), codegen.Value(c.Code)), true
+						p.Domain, ago(p.CreatedAt, now), newer.CreatedAt.UTC().Format(time.DateOnly), codegen.Value(newer.Code)), true
 				}
-				newer = p.CreatedAt
+				newer = p
 			}
 		}
 		return "", false
@@ -136,8 +138,8 @@ func ago(t, now time.Time) string {
 //
 //	main.com: not verified (dns: mismatch, http: not_found)
 //	  code  logmein-verification-code=668e…
-//	  dns   mismatch   main.com. TXT, 0/2 authoritative servers, 1 resolver
-//	  http  not_found  http://main.com/logmein-verification-code.txt, 0/1 address
+//	  dns   mismatch     main.com., 0/2 authoritative servers, 1 resolver
+//	  http  not_found    http://main.com/logmein-verification-code.txt, 0/1 address
 //
 //	1 error
 //	  ✗ dns.near_miss.smart_quotes  ns1.main.com (192.0.2.1:53)

@@ -4,7 +4,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/orgctl/orgctl/internal/store"
 	"github.com/orgctl/orgctl/verify"
 	"github.com/orgctl/orgctl/verify/verifytest"
 )
@@ -103,5 +105,41 @@ func TestFindingCodesDocumented(t *testing.T) {
 		if !strings.Contains(help, "  "+e.Code+" ") || e.Why == "" || !strings.Contains(strings.Join(strings.Fields(help), " "), e.Why) {
 			t.Errorf("orgctl help findings lacks %s or its explanation", e.Code)
 		}
+	}
+}
+
+// TestKnownCode: a code the store holds is named with its domain, age and
+// what replaced it; others are unknown.
+func TestKnownCode(t *testing.T) {
+	const (
+		first  = "11111111-2222-4333-8444-555555555555"
+		second = "22222222-2222-4333-8444-555555555555"
+		third  = "33333333-2222-4333-8444-555555555555"
+	)
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 9, 0, 0, 0, time.UTC) }
+	for i, c := range []string{first, second, third} {
+		if err := st.PutCode(store.Code{Domain: "main.test", Code: c, CreatedAt: day(1 + 10*i)}, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	io, _, _, _ := testIO(false)
+	f := newFactory(io, func(string) (string, bool) { return "", false })
+	f.now = func() time.Time { return day(28) }
+	known := f.knownCode(st)
+	for _, tt := range []struct{ uuid, want string }{
+		{first, "an earlier code of main.test, generated on 2026-11-01 (27 days ago) and replaced on 2026-11-11 by logmein-verification-code=" + second},
+		{second, "an earlier code of main.test, generated on 2026-11-11 (17 days ago) and replaced on 2026-11-21 by logmein-verification-code=" + third},
+		{third, "the current code of main.test, generated on 2026-11-21 (7 days ago)"},
+	} {
+		if got, ok := known(tt.uuid); !ok || got != tt.want {
+			t.Errorf("known(%s) = %q, %v; want %q", tt.uuid, got, ok, tt.want)
+		}
+	}
+	if got, ok := known("44444444-2222-4333-8444-555555555555"); ok {
+		t.Errorf("an unknown code is described: %q", got)
 	}
 }
