@@ -83,6 +83,17 @@ $TTL 300
 		t.Errorf("--no-color report has escapes:\n%s", plain)
 	}
 	_, piped, _ := runCmd(t, false, env, args...)
+	// A typical failure fits one screen: at most 24 lines of at most 100
+	// columns.
+	lines := strings.Split(strings.TrimSuffix(piped, "\n"), "\n")
+	if len(lines) > 24 {
+		t.Errorf("report of %d lines, want one screen", len(lines))
+	}
+	for _, l := range lines {
+		if n := len([]rune(l)); n > 100 {
+			t.Errorf("line of %d columns: %q", n, l)
+		}
+	}
 	if strings.Contains(piped, "\x1b[") || !strings.Contains(piped, "main.test: not verified (dns: mismatch, http: error)") {
 		t.Errorf("piped report:\n%s", piped)
 	}
