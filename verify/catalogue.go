@@ -88,7 +88,7 @@ var catalogue = []Entry{
 		"case, quotes or a changed prefix make the bytes differ from the code"},
 	{"http.no_code", "the file holds no verification code",
 		"the body must be exactly the code"},
-	{"http.wrong_url", "the file is served at another URL (https only, www., /.well-known/)",
+	{"http.wrong_url", "the file is served at another URL (https only, www., …code.txt.txt)",
 		"the provider fetches exactly http://DOMAIN/logmein-verification-code.txt and follows redirects from there; a copy elsewhere proves nothing"},
 	{"http.redirect", "the file is redirected",
 		"redirects are followed (at most 10: 301, 302, 307, 308 to http or https on ports 80 and 443); the chain is shown"},

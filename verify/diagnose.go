@@ -510,13 +510,18 @@ func (c *Checker) describeCodes(res *Result) {
 }
 
 // probeURLs looks for the file at the URLs where it is often served
-// instead of http://HOST/: over https only, on www., under /.well-known/.
+// instead of http://HOST/: over https only, on www., under /.well-known/,
+// or under a name with the extension doubled or missing.
 func (c *Checker) probeURLs(ctx context.Context, res *Result, host string) {
 	type probe struct{ url, fix string }
 	file := "/" + codegen.FileName
 	probes := []probe{
 		{"https://" + host + file, "serve the file over plain http (port 80) too, or redirect http:// to https:// with a 301; the provider starts at http://"},
 		{"http://" + host + "/.well-known" + file, "move the file to the web root: " + res.URL},
+		// Windows hides known extensions: "…code.txt" typed as the name
+		// becomes …code.txt.txt; and some leave the extension out.
+		{"http://" + host + file + ".txt", "rename the file to " + codegen.FileName + ": it was saved with the extension twice (Windows hides known extensions)"},
+		{"http://" + host + strings.TrimSuffix(file, ".txt"), "rename the file to " + codegen.FileName + ", with the .txt extension"},
 	}
 	if !strings.HasPrefix(host, "www.") {
 		probes = append(probes, probe{"http://www." + host + file,

@@ -14,8 +14,7 @@ import (
 // Diagnose looks for it over https, on www. and under /.well-known/, and
 // says where it is; verify does not look.
 func TestDiagnoseWrongURL(t *testing.T) {
-	wellKnown := http.NewServeMux()
-	wellKnown.Handle("/.well-known"+file, serve(200, code+"\n"))
+	wellKnown := diagFileAt("/.well-known"+file, code+"\n")
 	tests := []struct {
 		name   string
 		sites  map[string]http.Handler
@@ -28,6 +27,10 @@ func TestDiagnoseWrongURL(t *testing.T) {
 			verify.StatusNotFound, "http://www.main.test" + file},
 		{"under .well-known", map[string]http.Handler{"192.0.2.10:80": wellKnown},
 			verify.StatusNotFound, "http://sub.main.test/.well-known" + file},
+		{"saved as .txt.txt", map[string]http.Handler{"192.0.2.10:80": diagFileAt(file+".txt", code)},
+			verify.StatusNotFound, "http://sub.main.test" + file + ".txt"},
+		{"saved without .txt", map[string]http.Handler{"192.0.2.10:80": diagFileAt(strings.TrimSuffix(file, ".txt"), code+"\r\n")},
+			verify.StatusNotFound, "http://sub.main.test" + strings.TrimSuffix(file, ".txt")},
 		{"another code on www is no hit", map[string]http.Handler{"192.0.2.10:80": onHost("www.main.test", fileOnly(other), serve(404, "no"))},
 			verify.StatusNotFound, ""},
 		{"served right: no probe", map[string]http.Handler{"192.0.2.10:80": fileOnly(code), "192.0.2.10:443": fileOnly(code)},
@@ -104,4 +107,11 @@ func TestDiagnoseWrongURLStaysWithConnectTo(t *testing.T) {
 	if len(w.requests()) == 0 {
 		t.Error("the check itself sent no request")
 	}
+}
+
+// diagFileAt serves body at path only.
+func diagFileAt(path, body string) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(path, serve(200, body))
+	return mux
 }
