@@ -44,9 +44,10 @@ type Checker struct {
 	// other data than the authoritative servers means split-horizon DNS.
 	SystemResolvers []string
 	// KnownCode, when set, describes a code found instead of the expected
-	// one, by its UUID, e.g. "the code generated for main.com on
-	// 2026-11-01 (27 days ago), replaced on 2026-11-20"; ok is false for a
-	// code it does not know.
+	// one, by its UUID, e.g. "an earlier code of main.com, generated on
+	// 2026-11-01 (27 days ago) and replaced on 2026-11-20 by …"; ok is
+	// false for a code it does not know. The wrong_code findings end with
+	// it.
 	KnownCode func(uuid string) (desc string, ok bool)
 	// HTTPOptions configure the HTTP method.
 	HTTPOptions
