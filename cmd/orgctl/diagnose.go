@@ -27,7 +27,8 @@ stops verification, and the exact fix.
 
 Besides the checks of 'orgctl verify', diagnose looks for the code where people
 put it by mistake (the doubled origin main.com.main.com, www. and other common
-names, the parent zone above a delegation), asks a resolver's SERVFAIL again
+names, the parent zone above a delegation; the file over https only, on www.,
+or saved as logmein-verification-code.txt.txt), asks a resolver's SERVFAIL again
 with checking disabled to name DNSSEC failures (with the resolver's extended
 DNS error), asks every authoritative server over TCP, and compares this
 machine's resolvers (resolv.conf) with --resolver to reveal split-horizon DNS.
