@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"net"
 	"regexp"
 	"strings"
@@ -16,13 +15,7 @@ import (
 // resolver that caches the NXDOMAIN from before the record was added. Run
 // with -v to see each report.
 func TestCLIDiagnoseAgainstPeers(t *testing.T) {
-	zone := func(origin string, serial int, extra string) peertest.Zone {
-		return peertest.Zone{Origin: origin, Text: fmt.Sprintf(`$TTL 300
-@   IN SOA ns1.%[1]s hostmaster.%[1]s ( %[2]d 3600 600 86400 30 )
-@   IN NS  ns1.%[1]s
-ns1 IN A   127.0.0.1
-`, origin, serial) + extra}
-	}
+	zone := loopbackZone
 	record := "@ IN TXT \"" + testCode + "\"\n"
 	signed, ds := peertest.SignZone(t, zone("shop.test.", 1, record),
 		peertest.SignOptions{Inception: "20200101000000", Expiration: "20200201000000"})

@@ -11,19 +11,24 @@ import (
 	"github.com/orgctl/orgctl/verify"
 )
 
+// loopbackZone is a zone for BIND whose one name server is 127.0.0.1
+// (reached with --ns-port), with a negative TTL of 30 s, and extra
+// records.
+func loopbackZone(origin string, serial int, extra string) peertest.Zone {
+	return peertest.Zone{Origin: origin, Text: fmt.Sprintf(`$TTL 300
+@   IN SOA ns1.%[1]s hostmaster.%[1]s ( %[2]d 3600 600 86400 30 )
+@   IN NS  ns1.%[1]s
+ns1 IN A   127.0.0.1
+`, origin, serial) + extra}
+}
+
 // TestCLIAgainstBIND runs orgctl verify dns, as a user would, against BIND
 // 9 and Unbound: discovery through Unbound to BIND on --ns-port, and the
 // multi-server cases with --nameserver. Run with -v to see what each case
 // prints.
 func TestCLIAgainstBIND(t *testing.T) {
 	const other = "logmein-verification-code=11111111-2222-4333-8444-555555555555"
-	zone := func(origin string, serial int, extra string) peertest.Zone {
-		return peertest.Zone{Origin: origin, Text: fmt.Sprintf(`$TTL 300
-@   IN SOA ns1.%[1]s hostmaster.%[1]s ( %[2]d 3600 600 86400 30 )
-@   IN NS  ns1.%[1]s
-ns1 IN A   127.0.0.1
-`, origin, serial) + extra}
-	}
+	zone := loopbackZone
 	var big strings.Builder
 	for i := range 8 {
 		fmt.Fprintf(&big, "big IN TXT \"filler-%d-%s\"\n", i, strings.Repeat("x", 200))
