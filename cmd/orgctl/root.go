@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/orgctl/orgctl/config"
+	"github.com/orgctl/orgctl/internal/store"
 	"github.com/orgctl/orgctl/verify"
 )
 
@@ -46,6 +47,7 @@ type factory struct {
 	// readResolvConf, set by tests, replaces reading /etc/resolv.conf
 	// for diagnose's split-horizon comparison.
 	readResolvConf func() ([]string, error)
+	store          *store.Store // opened by openStore, once
 }
 
 func (f *factory) getenv(k string) string {
