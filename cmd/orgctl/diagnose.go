@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -332,7 +334,7 @@ func waitFor(secs int64) string {
 }
 
 // field prints one labelled line of a finding, wrapped to width.
-func field(w interface{ Write([]byte) (int, error) }, width int, label, text string) {
+func field(w io.Writer, width int, label, text string) {
 	if text == "" {
 		return
 	}
@@ -447,7 +449,8 @@ func hexRunes(s string) string {
 			hx = append(hx, fmt.Sprintf("%02x", b))
 		}
 		show := string(r)
-		if r < ' ' || r == 0x7f || r == 0xa0 || (r >= 0x200b && r <= 0x200f) || r == 0xfeff {
+		if !unicode.IsPrint(r) { // controls, no-break and zero-width spaces, BOM
+
 			show = fmt.Sprintf("%U", r)
 		}
 		parts = append(parts, strings.Join(hx, " ")+" ("+show+")")
