@@ -136,13 +136,9 @@ func (h *Handler) Users() []map[string]any { return h.store.all(userKind, h.snap
 func (h *Handler) Groups() []map[string]any { return h.store.all(groupKind, h.snapshotBase()) }
 
 // Duplicates returns what the server holds more than once where a
-// provisioning client should have made it once: users or groups sharing an
-// externalId, groups sharing a displayName (the server allows both, as
-// real services do, so a client that re-sends a create whose answer was
-// lost makes a second one), and members a group lists twice (under
-// DuplicateMemberOnAdd). userNames are unique, so never among them.
-// Nothing is duplicated when it returns none.
-func (h *Handler) Duplicates() []Duplicate { return h.store.duplicates() }
+// provisioning client should have made it once, as FindDuplicates finds it
+// in Users and Groups. userNames are unique, so never among them.
+func (h *Handler) Duplicates() []Duplicate { return FindDuplicates(h.Users(), h.Groups()) }
 
 // snapshotBase is the base of locations in snapshots: the server's URL,
 // or BasePath alone when the handler does not know where it is served.
