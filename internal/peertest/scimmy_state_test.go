@@ -186,3 +186,33 @@ func TestSCIMMYSyncLoad(t *testing.T) {
 		t.Errorf("paging gave %d ids, not the %d stored ones in order", len(paged), len(stored))
 	}
 }
+
+// TestSCIMMYIndexedFilters: filters the index narrows find what a scan finds: userName ignoring
+// case, externalId exactly, "or" branches with and without an indexed test, eq null.
+func TestSCIMMYIndexedFilters(t *testing.T) {
+	s := StartSCIMMY(t)
+	a := scimCreateUser(t, s, scimResource{UserName: "Al@Example.test", ExternalID: "X1", DisplayName: "Al"})
+	b := scimCreateUser(t, s, scimResource{UserName: "bo@example.test", DisplayName: "Bo"})
+	c := scimCreateUser(t, s, scimResource{UserName: "cy@example.test", ExternalID: "x1"})
+	for _, tc := range []struct {
+		filter string
+		want   []string
+	}{
+		{`userName eq "AL@example.TEST"`, []string{a.ID}},
+		{`externalId eq "X1"`, []string{a.ID}},
+		{`externalId eq "x1"`, []string{c.ID}},
+		{`externalId eq "X1" or userName eq "CY@example.test"`, []string{a.ID, c.ID}},
+		{`userName eq "cy@example.test" or userName eq "al@example.test"`, []string{a.ID, c.ID}},
+		{`userName eq "bo@example.test" or displayName eq "Al"`, []string{a.ID, b.ID}},
+		{`userName eq "al@example.test" and displayName eq "Bo"`, nil},
+		{`externalId pr`, []string{a.ID, c.ID}},
+	} {
+		var got []string
+		for _, r := range scimFind(t, s, tc.filter).Resources {
+			got = append(got, r.ID)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: ids %q, want %q", tc.filter, got, tc.want)
+		}
+	}
+}

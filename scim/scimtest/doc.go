@@ -27,8 +27,8 @@
 //
 // # What the server answers
 //
-// Without options the server is a correct and fairly strict service
-// provider:
+// Without options the server is a correct and strict service provider (see
+// "Strict by default" below):
 //
 //   - GET /ServiceProviderConfig: patch supported; bulk, sort, changePassword
 //     and etag not; filter supported with maxResults the page size limit;
@@ -38,7 +38,9 @@
 //     enforces. A filter on these endpoints answers 403 (RFC 7644 §4).
 //   - POST /Users, /Groups: 201 with the resource, meta.location and a
 //     Location header. userName is unique without regard to case: 409
-//     uniqueness. A group's displayName need not be unique.
+//     uniqueness. A group's displayName need not be unique, nor an
+//     externalId: a create sent twice makes two groups, as on real
+//     services.
 //   - GET /Users/{id}: 200; PUT: 200, the attributes replaced, id and
 //     meta.created kept; a PUT without active makes the user active again
 //     (the default). DELETE: 204. An unknown id: 404.
