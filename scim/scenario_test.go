@@ -44,7 +44,7 @@ type target struct {
 }
 
 func TestScenariosInProcess(t *testing.T) {
-	opts := scimtest.Options{Token: "scenario-t0ken", StrictPatch: true}
+	opts := scimtest.Options{Token: "scenario-t0ken"}
 	srv := scimtest.Start(t, opts)
 	log := func(s *scimtest.Server) func() []wireRequest {
 		return func() []wireRequest {

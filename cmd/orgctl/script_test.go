@@ -120,8 +120,6 @@ func cmdSCIMServer(ts *testscript.TestScript, neg bool, args []string) {
 	opts := scimtest.Options{Token: "t0ken-" + strconv.Itoa(os.Getpid())}
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		switch {
-		case args[0] == "-strict":
-			opts.StrictPatch = true
 		case args[0] == "-token" && len(args) > 1:
 			opts.Token = args[1]
 			args = args[1:]
@@ -131,7 +129,7 @@ func cmdSCIMServer(ts *testscript.TestScript, neg bool, args []string) {
 		args = args[1:]
 	}
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: scimserver [-strict] [-token T] NAME")
+		ts.Fatalf("usage: scimserver [-token T] NAME")
 	}
 	srv := scimtest.NewServer(opts)
 	ts.Defer(srv.Close)

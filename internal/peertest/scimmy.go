@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orgctl/orgctl/scim/scimtest"
 )
 
 // SCIMMY is a running SCIM 2.0 service written by others: the scimmy and scimmy-routers npm packages
@@ -113,6 +115,63 @@ func (s *SCIMMY) probe() error {
 		return fmt.Errorf("GET /ServiceProviderConfig: not a SCIM resource: %.200s", body)
 	}
 	return nil
+}
+
+// SCIMMYState is what the service holds and has counted, read without SCIM: the resources as
+// stored, in the order of creation (users with id, meta and their attributes, the enterprise
+// extension under its URN; groups with members as value, type, display and $ref), and the counts of
+// SCIM requests since the start or ResetStats, in scimtest's terms (Faulted is always 0).
+type SCIMMYState struct {
+	Users  []map[string]any `json:"users"`
+	Groups []map[string]any `json:"groups"`
+	Stats  scimtest.Stats   `json:"stats"`
+}
+
+// Duplicates returns what the state holds more than once, as scimtest.FindDuplicates finds it.
+func (st SCIMMYState) Duplicates() []scimtest.Duplicate {
+	return scimtest.FindDuplicates(st.Users, st.Groups)
+}
+
+// State reads the service's whole state (GET /__state), or fails the test.
+func (s *SCIMMY) State(t testing.TB) SCIMMYState {
+	t.Helper()
+	var st SCIMMYState
+	body := s.inspect(t, http.MethodGet, "/__state", http.StatusOK)
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&st); err != nil {
+		t.Fatalf("peertest: scimmy state: %v", err)
+	}
+	return st
+}
+
+// ResetStats sets the service's request counts to zero (DELETE /__stats), or fails the test.
+func (s *SCIMMY) ResetStats(t testing.TB) {
+	t.Helper()
+	s.inspect(t, http.MethodDelete, "/__stats", http.StatusNoContent)
+}
+
+// inspect sends a request to one of the service's test endpoints, outside the SCIM base URL.
+func (s *SCIMMY) inspect(t testing.TB, method, path string, want int) []byte {
+	t.Helper()
+	req, err := http.NewRequest(method, strings.TrimSuffix(s.URL, "/scim/v2")+path, nil)
+	if err != nil {
+		t.Fatalf("peertest: scimmy %s %s: %v", method, path, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("peertest: scimmy %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != want {
+		err = fmt.Errorf("%s: %.300s", resp.Status, body)
+	}
+	if err != nil {
+		t.Fatalf("peertest: scimmy %s %s: %v", method, path, err)
+	}
+	return body
 }
 
 // scimmySource returns the directory of server.js: next to this file when the source is there (the

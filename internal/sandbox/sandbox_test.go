@@ -223,3 +223,43 @@ func TestSandboxSCIM(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxSCIMStrict: the sandbox serves the strict SCIM service, which
+// refuses the PATCH forms that strict providers refuse.
+func TestSandboxSCIMStrict(t *testing.T) {
+	sb, err := sandbox.Start(sandbox.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	uid := sb.SCIM.AddUser(map[string]any{"userName": "strict@example.test", "name": map[string]any{"givenName": "S"}})
+	gid := sb.SCIM.AddGroup(map[string]any{"displayName": "G", "members": []any{map[string]any{"value": uid}}})
+	patch := func(path, ops string) int {
+		t.Helper()
+		body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` + ops + `]}`
+		req, _ := http.NewRequest(http.MethodPatch, sb.SCIMURL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+sb.SCIMToken)
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, tc := range []struct {
+		name, path, ops string
+		want            int
+	}{
+		{"capitalised op", "/Users/" + uid, `{"op":"Replace","path":"active","value":false}`, 400},
+		{"string boolean", "/Users/" + uid, `{"op":"replace","path":"active","value":"False"}`, 400},
+		{"dotted key without a path", "/Users/" + uid, `{"op":"replace","value":{"name.givenName":"T"}}`, 400},
+		{"remove with a value", "/Groups/" + gid, `{"op":"remove","path":"members","value":[{"value":"` + uid + `"}]}`, 400},
+		{"the strict forms", "/Users/" + uid, `{"op":"replace","path":"active","value":false},{"op":"replace","path":"name.givenName","value":"T"}`, 200},
+		{"remove by path", "/Groups/" + gid, `{"op":"remove","path":"members[value eq \"` + uid + `\"]"}`, 204},
+	} {
+		if got := patch(tc.path, tc.ops); got != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

@@ -27,8 +27,8 @@
 //
 // # What the server answers
 //
-// Without options the server is a correct and fairly strict service
-// provider:
+// Without options the server is a correct and strict service provider (see
+// "Strict by default" below):
 //
 //   - GET /ServiceProviderConfig: patch supported; bulk, sort, changePassword
 //     and etag not; filter supported with maxResults the page size limit;
@@ -38,7 +38,9 @@
 //     enforces. A filter on these endpoints answers 403 (RFC 7644 §4).
 //   - POST /Users, /Groups: 201 with the resource, meta.location and a
 //     Location header. userName is unique without regard to case: 409
-//     uniqueness. A group's displayName need not be unique.
+//     uniqueness. A group's displayName need not be unique, nor an
+//     externalId: a create sent twice makes two groups, as on real
+//     services.
 //   - GET /Users/{id}: 200; PUT: 200, the attributes replaced, id and
 //     meta.created kept; a PUT without active makes the user active again
 //     (the default). DELETE: 204. An unknown id: 404.
@@ -88,34 +90,73 @@
 // # Faults
 //
 // Options switch on the faults a client must survive: TooManyEvery (429
-// with Retry-After), FailEvery (FailStatus, default 503, with a SCIM error
-// body), ResetEvery (the connection is reset, no response), Latency, and
-// the paging faults MaxCount, MisreportItemsPerPage and IgnoreStartIndex,
-// plus NotFoundOnEmptyFilter (404 instead of an empty list, as some
-// providers answer Entra's test connection).
+// with Retry-After: RetryAfter seconds or date, or RetryAfterIn as an HTTP
+// date), FailEvery (FailStatus, default 503, with a SCIM error body),
+// ResetEvery (the connection is reset before the request is carried out),
+// ResetAfterApplyEvery (the request is carried out, then the connection is
+// reset: the answer is lost), GoneAfter (after N requests every request is
+// reset: the service went away), Latency, and the paging faults MaxCount,
+// MisreportItemsPerPage and IgnoreStartIndex, plus NotFoundOnEmptyFilter
+// (404 instead of an empty list, as some providers answer Entra's test
+// connection).
 //
 // The "every Nth" switches share one count: every request counts, whatever
 // its method, path (except ExemptPaths) and outcome, starting from 1 at
 // NewServer and at each SetOptions; request N is faulted when N is a
 // multiple of the switch. If several are due, ResetEvery wins, then
-// TooManyEvery, then FailEvery. Faults come before authentication, and a
-// faulted request changes nothing. Exempt paths, such as
-// "/ServiceProviderConfig", keep discovery out of the count, so that a test
-// can say "the third write fails".
+// TooManyEvery, FailEvery and ResetAfterApplyEvery. Faults come before
+// authentication, and a faulted request changes nothing, except under
+// ResetAfterApplyEvery. Exempt paths, such as "/ServiceProviderConfig",
+// keep discovery out of the count, so that a test can say "the third write
+// fails". Everything is decided by the count, so a run with one client at
+// a time is the same run every time; with several, which request gets the
+// fault depends on their order.
 //
 // Go's http.Transport resends a GET (not a POST) once, by itself, when a
 // connection it reused is reset before any response: a ResetEvery fault on
 // a GET can reach the client as the next request's answer, and that retry
 // counts as a request.
 //
-// StrictPatch makes PATCH refuse what RFC 7644 does not allow but lenient
-// servers, and Entra ID, use: a capitalised op ("Replace"), a string for a
-// boolean ("False"), a remove with a value (members must be removed by
-// path: members[value eq "…"]), and a path-less add or replace with a path
-// as a key ("name.givenName"). All four answer 400 (invalidSyntax, or
-// invalidValue for the boolean). Without StrictPatch the server accepts
-// them: ops ignore case, "true" and "false" strings become booleans, and a
-// remove with a value removes just those values.
+// # Strict by default
+//
+// PATCH refuses what RFC 7644 does not allow but lenient services, and
+// Entra ID, use: a capitalised op ("Replace"), a string for a boolean
+// ("False"), a remove with a value (members must be removed by path:
+// members[value eq "…"]), and a path-less add or replace with a path as a
+// key ("name.givenName"). All four answer 400 (invalidSyntax, or
+// invalidValue for the boolean), as strict services do, so that a client
+// that sends them fails here first. `orgctl sandbox` serves this default.
+// Options.Lax accepts them one by one, for a test that imitates a named
+// lenient service: LaxSCIMMY() is scimmy's set (ops in any case, dotted
+// keys, remove with a value; not string booleans). Under Lax, ops ignore
+// case, "true" and "false" strings become booleans, and a remove with a
+// value removes just those values. DuplicateMemberOnAdd imitates services
+// built on elimity-com/scim, where adding a member already in a group
+// lists it twice.
+//
+// # Inspection
+//
+// Users and Groups return what the server holds, directly, without HTTP;
+// Duplicates lists users or groups sharing an externalId, groups sharing a
+// displayName, and members a group lists twice, so that a test can assert
+// an exact end state with no duplicates. Stats counts the requests by
+// method, by endpoint ("PATCH /Groups/{id}"), reads and writes, faults and
+// status, without limit; ResetStats starts the counts again, for "a re-run
+// writes nothing":
+//
+//	srv.ResetStats()
+//	// ... run the sync again ...
+//	if st := srv.Stats(); st.Writes != 0 {
+//		t.Errorf("re-run wrote %d times: %v", st.Writes, st.ByEndpoint)
+//	}
+//	if d := srv.Duplicates(); len(d) > 0 {
+//		t.Errorf("duplicates: %+v", d)
+//	}
+//
+// Creates, lookups by id, and eq filters on userName, externalId or (for
+// groups) displayName, alone or and-ed with other tests, cost the same
+// with 100,000 users as with ten; so does a page of an unfiltered list.
+// Other filters scan.
 //
 // Other PATCH rules: add and replace of a complex attribute merge its
 // sub-attributes; replace through a value filter that matches nothing is

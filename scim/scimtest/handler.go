@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -40,8 +41,9 @@ type Handler struct {
 	opts Options
 	n    int // requests counted for the fault switches
 
-	logMu sync.Mutex // guards log
+	logMu sync.Mutex // guards log and stats
 	log   []Request
+	stats Stats
 }
 
 // NewHandler returns a handler without resources.
@@ -93,6 +95,27 @@ func (h *Handler) ResetLog() {
 	h.log = nil
 }
 
+// Stats returns the counts of requests received since NewHandler or
+// ResetStats. Unlike the request log they have no limit.
+func (h *Handler) Stats() Stats {
+	h.logMu.Lock()
+	defer h.logMu.Unlock()
+	st := h.stats
+	st.ByMethod = maps.Clone(st.ByMethod)
+	st.ByEndpoint = maps.Clone(st.ByEndpoint)
+	st.ByStatus = maps.Clone(st.ByStatus)
+	return st
+}
+
+// ResetStats sets the counts of Stats to zero, so that a test can count
+// the requests of one step, such as a re-run that must not write.
+func (h *Handler) ResetStats() {
+	h.logMu.Lock()
+	defer h.logMu.Unlock()
+	h.stats = Stats{}
+}
+
+// record logs a request whose outcome is known and counts it.
 func (h *Handler) record(r Request) {
 	h.logMu.Lock()
 	defer h.logMu.Unlock()
@@ -101,6 +124,7 @@ func (h *Handler) record(r Request) {
 		h.log = h.log[:n]
 	}
 	h.log = append(h.log, r)
+	h.stats.count(r)
 }
 
 // Users returns every user as GET would serve it, in the order they were
@@ -110,6 +134,11 @@ func (h *Handler) Users() []map[string]any { return h.store.all(userKind, h.snap
 // Groups returns every group as GET would serve it, in the order they were
 // created. The maps are copies.
 func (h *Handler) Groups() []map[string]any { return h.store.all(groupKind, h.snapshotBase()) }
+
+// Duplicates returns what the server holds more than once where a
+// provisioning client should have made it once, as FindDuplicates finds it
+// in Users and Groups. userNames are unique, so never among them.
+func (h *Handler) Duplicates() []Duplicate { return FindDuplicates(h.Users(), h.Groups()) }
 
 // snapshotBase is the base of locations in snapshots: the server's URL,
 // or BasePath alone when the handler does not know where it is served.
@@ -159,13 +188,17 @@ func errorResponse(err error) *response {
 	return &response{status: se.status, body: se.body()}
 }
 
-type fault int
+// fault is the fault switch that hits a request, by the name
+// Request.Fault gives it; "" for none.
+type fault string
 
 const (
-	noFault fault = iota
-	resetFault
-	tooManyFault
-	failFault
+	noFault           fault = ""
+	goneFault         fault = "gone"
+	resetFault        fault = "reset"
+	tooManyFault      fault = "too-many"
+	failFault         fault = "fail"
+	resetAppliedFault fault = "reset-after-apply"
 )
 
 // next counts a request to path and returns the options for it and the
@@ -174,6 +207,9 @@ func (h *Handler) next(path string) (Options, fault) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	o := h.opts
+	if o.GoneAfter > 0 && h.n >= o.GoneAfter {
+		return o, goneFault
+	}
 	if o.exempt(path) {
 		return o, noFault
 	}
@@ -186,6 +222,8 @@ func (h *Handler) next(path string) (Options, fault) {
 		return o, tooManyFault
 	case every(o.FailEvery):
 		return o, failFault
+	case every(o.ResetAfterApplyEvery):
+		return o, resetAppliedFault
 	}
 	return o, noFault
 }
@@ -202,6 +240,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Body:     body,
 	}
 	opts, f := h.next(r.URL.Path)
+	rec.Fault = string(f)
 	if opts.Latency > 0 {
 		t := time.NewTimer(opts.Latency)
 		select {
@@ -214,13 +253,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var resp *response
 	switch f {
-	case resetFault:
+	case resetFault, goneFault:
 		h.record(rec)
 		reset(w)
 		return
 	case tooManyFault:
-		resp = errorResponse(errorf(http.StatusTooManyRequests, "", "too many requests: retry after %s", opts.retryAfter()))
-		resp.header = http.Header{"Retry-After": {opts.retryAfter()}}
+		after := opts.retryAfter(time.Now())
+		resp = errorResponse(errorf(http.StatusTooManyRequests, "", "too many requests: retry after %s", after))
+		resp.header = http.Header{"Retry-After": {after}}
 	case failFault:
 		resp = errorResponse(errorf(opts.failStatus(), "", "the service is failing on purpose (FailEvery %d)", opts.FailEvery))
 	default:
@@ -240,6 +280,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Status = resp.status
 	h.record(rec)
+	if f == resetAppliedFault {
+		reset(w)
+		return
+	}
 	for k, v := range resp.header {
 		w.Header()[k] = v
 	}
@@ -457,8 +501,9 @@ func (rt *route) one(k *kind, id string) (*response, error) {
 		var msg map[string]any
 		var ops []patchOp
 		if msg, err = rt.decode(); err == nil {
-			if ops, err = parsePatch(msg, rt.opts.StrictPatch); err == nil {
-				res, err = st.patch(k, id, ops, rt.opts.StrictPatch, rt.base)
+			if ops, err = parsePatch(msg, rt.opts.Lax); err == nil {
+				p := patcher{k: k, lax: rt.opts.Lax, repeatMembers: rt.opts.DuplicateMemberOnAdd}
+				res, err = st.patch(k, id, ops, p, rt.base)
 			}
 		}
 		if err == nil && k == groupKind && proj == nil {

@@ -15,9 +15,9 @@ type patchOp struct {
 	hasValue bool
 }
 
-// parsePatch reads a PatchOp message. With strict, an op must be written
-// in lower case and a remove must not carry a value.
-func parsePatch(msg map[string]any, strict bool) ([]patchOp, error) {
+// parsePatch reads a PatchOp message. Unless lax allows otherwise, an op
+// must be written in lower case and a remove must not carry a value.
+func parsePatch(msg map[string]any, lax Lax) ([]patchOp, error) {
 	if !listsSchema(msg, msgPatchOp) {
 		return nil, badRequest("invalidSyntax", "schemas must be [%q]", msgPatchOp)
 	}
@@ -37,7 +37,7 @@ func parsePatch(msg map[string]any, strict bool) ([]patchOp, error) {
 		switch {
 		case op.op != "add" && op.op != "remove" && op.op != "replace":
 			return nil, badRequest("invalidSyntax", "Operations[%d]: op must be add, remove or replace, got %s", i, jsonType(member(m, "op")))
-		case strict && name != op.op:
+		case !lax.OpCase && name != op.op:
 			return nil, badRequest("invalidSyntax", "Operations[%d]: op %q must be written in lower case (%q)", i, name, op.op)
 		}
 		path, isStr := member(m, "path").(string)
@@ -47,7 +47,7 @@ func parsePatch(msg map[string]any, strict bool) ([]patchOp, error) {
 		op.path = path
 		op.value = member(m, "value")
 		op.hasValue = op.value != nil
-		if op.op == "remove" && op.hasValue && strict {
+		if op.op == "remove" && op.hasValue && !lax.RemoveValue {
 			return nil, badRequest("invalidSyntax", "Operations[%d]: remove takes no value; name what to remove in the path, such as members[value eq \"…\"]", i)
 		}
 		if op.op != "remove" && !op.hasValue {
@@ -149,8 +149,11 @@ func closingBracket(s string, open int) int {
 
 // patcher applies PATCH operations to the attributes of one resource.
 type patcher struct {
-	k      *kind
-	strict bool
+	k   *kind
+	lax Lax
+	// repeatMembers makes add append group members that are already
+	// there (Options.DuplicateMemberOnAdd).
+	repeatMembers bool
 }
 
 // apply applies op to res, the resource's attributes in canonical form.
@@ -173,7 +176,7 @@ func (p patcher) apply(res map[string]any, op patchOp) error {
 	}
 	for _, key := range slices.Sorted(maps.Keys(obj)) {
 		_, rest := p.k.cutURN(key)
-		if p.strict && p.k.schemaByID(key) == nil && strings.ContainsAny(rest, ".[") {
+		if !p.lax.DottedKeys && p.k.schemaByID(key) == nil && strings.ContainsAny(rest, ".[") {
 			return badRequest("invalidSyntax", "%s without a path has the key %q: a value without a path names attributes, not paths; give %q as the path instead", op.op, key, key)
 		}
 		t, err := p.k.parsePatchPath(key)
@@ -272,7 +275,7 @@ func (p patcher) applyAttr(c map[string]any, op patchOp, a *attr) error {
 		// A null in a path-less value unassigns, as in a PUT (RFC 7643 §2.5).
 		delete(c, name)
 	case a.MultiValued:
-		v, err := canonValue(a, name, listOf(op.value), !p.strict)
+		v, err := canonValue(a, name, listOf(op.value), p.lax.StringBool)
 		if err != nil {
 			return err
 		}
@@ -283,7 +286,10 @@ func (p patcher) applyAttr(c map[string]any, op patchOp, a *attr) error {
 		list := slices.Clone(asList(c[name]))
 		var written []int
 		for _, e := range asList(v) {
-			i := slices.IndexFunc(list, func(x any) bool { return sameElement(a, x, e) })
+			i := -1
+			if !p.repeatMembers || a.Name != "members" {
+				i = slices.IndexFunc(list, func(x any) bool { return sameElement(a, x, e) })
+			}
 			if i < 0 {
 				i = len(list)
 				list = append(list, nil)
@@ -296,7 +302,7 @@ func (p patcher) applyAttr(c map[string]any, op patchOp, a *attr) error {
 	case a.Type == "complex":
 		// add and replace both merge the sub-attributes given (RFC 7644
 		// §3.5.2.1, §3.5.2.3): the others stay.
-		v, err := canonSingle(a, name, op.value, !p.strict)
+		v, err := canonSingle(a, name, op.value, p.lax.StringBool)
 		if err != nil {
 			return err
 		}
@@ -309,7 +315,7 @@ func (p patcher) applyAttr(c map[string]any, op patchOp, a *attr) error {
 		maps.Copy(m, vm)
 		c[name] = m
 	default:
-		v, err := canonSingle(a, name, op.value, !p.strict)
+		v, err := canonSingle(a, name, op.value, p.lax.StringBool)
 		if err != nil {
 			return err
 		}
@@ -324,7 +330,7 @@ func (p patcher) applySub(c map[string]any, op patchOp, t attrPath) error {
 	var v any
 	if op.op != "remove" {
 		var err error
-		if v, err = canonValue(t.sub, t.String(), op.value, !p.strict); err != nil {
+		if v, err = canonValue(t.sub, t.String(), op.value, p.lax.StringBool); err != nil {
 			return err
 		}
 	}
@@ -402,7 +408,7 @@ func (p patcher) applyFiltered(c map[string]any, op patchOp, t patchTarget) erro
 			}
 			maps.Copy(m, obj)
 		}
-		v, err := canonSingle(a, op.path, m, !p.strict)
+		v, err := canonSingle(a, op.path, m, p.lax.StringBool)
 		if err != nil {
 			return err
 		}

@@ -69,19 +69,43 @@ func TestPatchUser(t *testing.T) {
 			map[string]any{"active": false, "nickName": "P"}},
 		{"null unassigns", []map[string]any{op("replace", "", map[string]any{"name": nil, enterprise: nil})},
 			map[string]any{"name": nil, enterprise: nil, "schemas": []any{scimtest.SchemaUser}}},
-		// Accepted without StrictPatch:
-		{"capitalised op", []map[string]any{op("Replace", "active", false)},
-			map[string]any{"active": false}},
-		{"string boolean", []map[string]any{op("replace", "active", "False")},
-			map[string]any{"active": false}},
-		{"dotted key without a path", []map[string]any{op("replace", "", map[string]any{"name.givenName": "Dot"})},
-			map[string]any{"name.givenName": "Dot", "name.familyName": "Smith"}},
-		{"string boolean in a path-less value", []map[string]any{op("Replace", "", map[string]any{"active": "TRUE"})},
-			map[string]any{"active": true}},
 	}
+	// Accepted by lenient services only, each with the leniency it needs.
+	laxTests := []struct {
+		name  string
+		ops   []map[string]any
+		check map[string]any
+		lax   scimtest.Lax
+	}{
+		{"capitalised op", []map[string]any{op("Replace", "active", false)},
+			map[string]any{"active": false}, scimtest.Lax{OpCase: true}},
+		{"string boolean", []map[string]any{op("replace", "active", "False")},
+			map[string]any{"active": false}, scimtest.Lax{StringBool: true}},
+		{"dotted key without a path", []map[string]any{op("replace", "", map[string]any{"name.givenName": "Dot"})},
+			map[string]any{"name.givenName": "Dot", "name.familyName": "Smith"}, scimtest.Lax{DottedKeys: true}},
+		{"string boolean in a path-less value", []map[string]any{op("Replace", "", map[string]any{"active": "TRUE"})},
+			map[string]any{"active": true}, scimtest.Lax{OpCase: true, StringBool: true}},
+		{"remove with a value", []map[string]any{op("remove", "emails", []any{map[string]any{"value": "pat@home.example", "type": "home", "primary": true}})},
+			map[string]any{"emails": nil, "name.givenName": "Pat"}, scimtest.Lax{RemoveValue: true}},
+		{"scimmy's leniencies", []map[string]any{op("Replace", "", map[string]any{"name.givenName": "S"}), op("REMOVE", "emails", []any{map[string]any{"value": "nosuch@example"}})},
+			map[string]any{"name.givenName": "S", "emails.0.value": "pat@home.example"}, scimtest.LaxSCIMMY()},
+	}
+	type run struct {
+		name  string
+		ops   []map[string]any
+		check map[string]any
+		opts  scimtest.Options
+	}
+	var runs []run
 	for _, tt := range tests {
+		runs = append(runs, run{tt.name, tt.ops, tt.check, scimtest.Options{}})
+	}
+	for _, tt := range laxTests {
+		runs = append(runs, run{"lax/" + tt.name, tt.ops, tt.check, scimtest.Options{Lax: tt.lax}})
+	}
+	for _, tt := range runs {
 		t.Run(tt.name, func(t *testing.T) {
-			r, u := patchUser(t, scimtest.Options{}, tt.ops...)
+			r, u := patchUser(t, tt.opts, tt.ops...)
 			r.want(t, http.StatusOK)
 			if !equalJSON(withoutMeta(r.body), withoutMeta(u)) {
 				t.Errorf("PATCH answered\n%s\nbut stored\n%v", r.raw, u)
@@ -178,26 +202,49 @@ func TestPatchErrors(t *testing.T) {
 	})
 }
 
-func TestStrictPatch(t *testing.T) {
-	strict := scimtest.Options{StrictPatch: true}
+// TestPatchStrictByDefault: without Lax, PATCH refuses what strict
+// services refuse, and each Lax switch lets through its own form only.
+func TestPatchStrictByDefault(t *testing.T) {
+	strict := scimtest.Options{}
 	bad := []struct {
 		name     string
 		ops      []map[string]any
 		scimType string
+		lax      scimtest.Lax // the one leniency that accepts it
 	}{
-		{"capitalised op", []map[string]any{op("Replace", "active", false)}, "invalidSyntax"},
-		{"upper-case op", []map[string]any{op("ADD", "title", "x")}, "invalidSyntax"},
-		{"string boolean", []map[string]any{op("replace", "active", "False")}, "invalidValue"},
-		{"string boolean true", []map[string]any{op("replace", "active", "true")}, "invalidValue"},
-		{"string boolean without a path", []map[string]any{op("replace", "", map[string]any{"active": "false"})}, "invalidValue"},
-		{"string boolean in a filter target", []map[string]any{op("replace", `emails[type eq "home"].primary`, "True")}, "invalidValue"},
-		{"dotted key without a path", []map[string]any{op("replace", "", map[string]any{"name.givenName": "G"})}, "invalidSyntax"},
-		{"dotted extension key without a path", []map[string]any{op("replace", "", map[string]any{enterprise + ":manager.value": "m"})}, "invalidSyntax"},
-		{"remove with a value", []map[string]any{op("remove", "emails", []any{map[string]any{"value": "pat@home.example"}})}, "invalidSyntax"},
+		{"capitalised op", []map[string]any{op("Replace", "active", false)}, "invalidSyntax", scimtest.Lax{OpCase: true}},
+		{"upper-case op", []map[string]any{op("ADD", "title", "x")}, "invalidSyntax", scimtest.Lax{OpCase: true}},
+		{"string boolean", []map[string]any{op("replace", "active", "False")}, "invalidValue", scimtest.Lax{StringBool: true}},
+		{"string boolean true", []map[string]any{op("replace", "active", "true")}, "invalidValue", scimtest.Lax{StringBool: true}},
+		{"string boolean without a path", []map[string]any{op("replace", "", map[string]any{"active": "false"})}, "invalidValue", scimtest.Lax{StringBool: true}},
+		{"string boolean in a filter target", []map[string]any{op("replace", `emails[type eq "home"].primary`, "True")}, "invalidValue", scimtest.Lax{StringBool: true}},
+		{"dotted key without a path", []map[string]any{op("replace", "", map[string]any{"name.givenName": "G"})}, "invalidSyntax", scimtest.Lax{DottedKeys: true}},
+		{"dotted extension key without a path", []map[string]any{op("replace", "", map[string]any{enterprise + ":manager.value": "m"})}, "invalidSyntax", scimtest.Lax{DottedKeys: true}},
+		{"remove with a value", []map[string]any{op("remove", "emails", []any{map[string]any{"value": "pat@home.example"}})}, "invalidSyntax", scimtest.Lax{RemoveValue: true}},
 	}
+	all := scimtest.Lax{OpCase: true, StringBool: true, DottedKeys: true, RemoveValue: true}
 	for _, tt := range bad {
 		t.Run("rejects/"+tt.name, func(t *testing.T) {
 			r, _ := patchUser(t, strict, tt.ops...)
+			r.wantError(t, http.StatusBadRequest, tt.scimType)
+		})
+		t.Run("lax/"+tt.name, func(t *testing.T) {
+			r, _ := patchUser(t, scimtest.Options{Lax: tt.lax}, tt.ops...)
+			r.want(t, http.StatusOK)
+		})
+		t.Run("other leniencies reject/"+tt.name, func(t *testing.T) {
+			others := all
+			switch tt.lax {
+			case scimtest.Lax{OpCase: true}:
+				others.OpCase = false
+			case scimtest.Lax{StringBool: true}:
+				others.StringBool = false
+			case scimtest.Lax{DottedKeys: true}:
+				others.DottedKeys = false
+			case scimtest.Lax{RemoveValue: true}:
+				others.RemoveValue = false
+			}
+			r, _ := patchUser(t, scimtest.Options{Lax: others}, tt.ops...)
 			r.wantError(t, http.StatusBadRequest, tt.scimType)
 		})
 	}
@@ -231,8 +278,9 @@ func TestStrictPatch(t *testing.T) {
 }
 
 func TestPatchGroupMembers(t *testing.T) {
-	for _, strict := range []bool{false, true} {
-		srv := scimtest.Start(t, scimtest.Options{StrictPatch: strict})
+	for _, lax := range []scimtest.Lax{{}, scimtest.LaxSCIMMY()} {
+		strict := lax == scimtest.Lax{}
+		srv := scimtest.Start(t, scimtest.Options{Lax: lax})
 		c := newClient(t, srv)
 		var ids []string
 		for _, n := range []string{"m1", "m2", "m3", "m4"} {

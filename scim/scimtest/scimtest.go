@@ -1,6 +1,7 @@
 package scimtest
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,14 +15,18 @@ import (
 const BasePath = "/scim/v2"
 
 // Options are the behaviours and fault switches of a Handler. The zero
-// value is a well-behaved server without authentication.
+// value is a well-behaved, strict server without authentication: strict as
+// the strictest services orgctl meets, so that a client bug cannot pass
+// in-process tests and fail against them. Lax and DuplicateMemberOnAdd
+// imitate named lenient or faulty services.
 //
 // The fault switches count requests: the first request after NewHandler or
 // SetOptions is number 1, and every request to a path not listed in
 // ExemptPaths counts, whatever its method, and whether or not it would
-// fail otherwise. When request n is due for several faults, ResetEvery
-// wins, then TooManyEvery, then FailEvery. A faulted request is not
-// carried out; faults come before authentication.
+// fail otherwise. When request n is due for several faults, GoneAfter wins,
+// then ResetEvery, TooManyEvery, FailEvery and ResetAfterApplyEvery, in
+// that order. A faulted request is not carried out, except under
+// ResetAfterApplyEvery; faults come before authentication.
 type Options struct {
 	// Token is the bearer token requests must carry ("Authorization:
 	// Bearer TOKEN"); "" turns authentication off. A request without it or
@@ -32,11 +37,16 @@ type Options struct {
 	Latency time.Duration
 
 	// TooManyEvery makes every Nth request answer 429 with a Retry-After
-	// header of RetryAfter.
+	// header of RetryAfter (or RetryAfterIn).
 	TooManyEvery int
 	// RetryAfter is the value of that header: seconds ("1", the default)
-	// or an HTTP date.
+	// or an HTTP date, sent as it is.
 	RetryAfter string
+	// RetryAfterIn, when above zero, makes Retry-After the HTTP date this
+	// long after the response, rounded up to a whole second (HTTP dates
+	// have no fractions), so that a client honouring it never comes back
+	// early. It overrides RetryAfter.
+	RetryAfterIn time.Duration
 
 	// FailEvery makes every Nth request answer FailStatus (default 503)
 	// with a SCIM error body.
@@ -44,8 +54,24 @@ type Options struct {
 	FailStatus int
 
 	// ResetEvery makes every Nth request end with the connection reset
-	// (closed without a response) after its body was read.
+	// (closed without a response) after its body was read and before it
+	// is carried out: nothing changes.
 	ResetEvery int
+
+	// ResetAfterApplyEvery makes every Nth request be carried out, a write
+	// stored, and then end with the connection reset instead of the
+	// response: the answer is lost although the request took effect, as
+	// when a proxy or the network drops a response. A client that re-sends
+	// a lost create this way makes a second group (group displayNames are
+	// not unique) or meets 409 for a user.
+	ResetAfterApplyEvery int
+
+	// GoneAfter makes the service go away after that many counted
+	// requests: every later request, to exempt paths too, has its
+	// connection reset without an answer and is not carried out, until
+	// SetOptions. The port keeps accepting connections, as a load balancer
+	// does before a service that has died.
+	GoneAfter int
 
 	// ExemptPaths lists paths below BasePath, such as
 	// "/ServiceProviderConfig" or "/Schemas", that the fault switches skip
@@ -66,13 +92,59 @@ type Options struct {
 	// when a filter matches nothing.
 	NotFoundOnEmptyFilter bool
 
-	// StrictPatch makes PATCH reject with 400 what lenient servers accept
-	// and RFC 7644 does not allow: an op not in lower case ("Replace"), a
-	// string for a boolean attribute ("True"), a remove with a value
-	// (members to remove belong in the path: members[value eq "…"]), and a
-	// path-less add or replace whose value has a path as a key
-	// ("name.givenName"). Without it, PATCH accepts all of these.
+	// Lax makes PATCH accept what a named lenient service accepts and RFC
+	// 7644 does not allow. Its zero value accepts none of it.
+	Lax Lax
+
+	// DuplicateMemberOnAdd makes a PATCH add of a group member that is
+	// already in the group append it again, so that the group lists it
+	// twice, as elimity-com/scim based services do (their handlers append
+	// what the library hands them). Without it a member added again is
+	// kept once. Members listed twice in a POST or PUT are kept once
+	// either way.
+	DuplicateMemberOnAdd bool
+
+	// StrictPatch is ignored.
+	//
+	// Deprecated: PATCH is strict by default; set Lax to imitate a lenient
+	// service.
 	StrictPatch bool
+}
+
+// Lax lists the leniencies of PATCH that real services have and RFC 7644
+// does not allow; each is off in the zero value, where such a request
+// answers 400. A test that turns one on imitates a service that has it;
+// LaxSCIMMY gives the set of scimmy, which orgctl's integration tests run.
+//
+// Microsoft Entra ID sends all four forms, which is why services meant for
+// it accept them; a client written for every service must not.
+type Lax struct {
+	// OpCase accepts op in any case ("Replace", "ADD"), as scimmy 1.3.5
+	// does; strict: 400 invalidSyntax.
+	OpCase bool
+	// StringBool accepts the strings "true" and "false", in any case, for
+	// a boolean attribute in PATCH ("active":"False"), as services built
+	// for Entra ID often do; scimmy and elimity-com/scim answer 400, as
+	// does strict mode (invalidValue). POST and PUT take JSON booleans
+	// only, either way.
+	StringBool bool
+	// DottedKeys accepts a path-less add or replace whose value has a path
+	// as a key ({"name.givenName":"Al"}) and applies it as that path, as
+	// scimmy 1.3.5 does; strict: 400 invalidSyntax.
+	DottedKeys bool
+	// RemoveValue accepts a remove that carries a value and removes just
+	// those values of a multi-valued attribute (Entra's
+	// {"op":"Remove","path":"members","value":[{"value":"id"}]}), as
+	// scimmy 1.3.5 does; strict: 400 invalidSyntax (the members to remove
+	// belong in the path: members[value eq "id"]).
+	RemoveValue bool
+}
+
+// LaxSCIMMY returns the leniencies of scimmy 1.3.5 (the service of
+// internal/peertest): ops in any case, dotted keys in a path-less value,
+// and a remove with a value. It refuses "False" as a boolean.
+func LaxSCIMMY() Lax {
+	return Lax{OpCase: true, DottedKeys: true, RemoveValue: true}
 }
 
 func (o Options) maxCount() int {
@@ -91,11 +163,16 @@ func (o Options) failStatus() int {
 	return http.StatusServiceUnavailable
 }
 
-func (o Options) retryAfter() string {
-	if o.RetryAfter != "" {
-		return o.RetryAfter
+// retryAfter is the Retry-After header of a 429 answered at now.
+func (o Options) retryAfter(now time.Time) string {
+	if o.RetryAfterIn > 0 {
+		t := now.Add(o.RetryAfterIn)
+		if t.Nanosecond() != 0 {
+			t = t.Truncate(time.Second).Add(time.Second)
+		}
+		return t.UTC().Format(http.TimeFormat)
 	}
-	return "1"
+	return cmp.Or(o.RetryAfter, "1")
 }
 
 // exempt reports whether requests to path escape the fault switches.
@@ -117,6 +194,10 @@ type Request struct {
 	// Status is the status of the response; 0 when there was none: the
 	// connection was reset, or the client went away first.
 	Status int
+	// Fault names the fault switch that hit the request, "" for none:
+	// "reset", "reset-after-apply", "too-many", "fail" or "gone". Under
+	// "reset-after-apply" Status is the status the lost response had.
+	Fault string
 }
 
 // Server is a SCIM service provider listening on 127.0.0.1, like an

@@ -16,10 +16,9 @@ import (
 // store holds the resources. All its methods are safe for concurrent use;
 // each write is atomic.
 type store struct {
-	mu        sync.RWMutex
-	coll      map[*kind]*collection
-	userNames map[string]string          // lower-cased userName → user id
-	memberOf  map[string]map[string]bool // member id → ids of the groups it is in
+	mu       sync.RWMutex
+	coll     map[*kind]*collection
+	memberOf map[string]map[string]bool // member id → ids of the groups it is in
 }
 
 // collection holds the resources of one kind in the order they were
@@ -27,16 +26,60 @@ type store struct {
 type collection struct {
 	order []string
 	byID  map[string]map[string]any // canonical form, with id and meta
+	seq   map[string]int            // id → its place in the order of creation
+	next  int                       // the seq of the next resource
+	// index holds, by attribute name, the indexes of the attributes that
+	// provisioning clients look resources up by, so that such an eq
+	// filter, and the uniqueness of userName, cost no scan.
+	index map[string]*valueIndex
+}
+
+// indexed lists the attributes of each kind that have an index.
+var indexed = map[*kind][]string{
+	userKind:  {"userName", "externalId"},
+	groupKind: {"displayName", "externalId"},
+}
+
+// valueIndex maps the values of a string attribute to the ids of the
+// resources holding them.
+type valueIndex struct {
+	fold bool                // values are lower-cased: the attribute is not caseExact
+	ids  map[string][]string // value → ids, in no particular order
+}
+
+func (x *valueIndex) key(v string) string {
+	if x.fold {
+		return strings.ToLower(v)
+	}
+	return v
+}
+
+func (x *valueIndex) add(v, id string) {
+	k := x.key(v)
+	x.ids[k] = append(x.ids[k], id)
+}
+
+func (x *valueIndex) drop(v, id string) {
+	k := x.key(v)
+	ids := slices.DeleteFunc(x.ids[k], func(e string) bool { return e == id })
+	if len(ids) == 0 {
+		delete(x.ids, k)
+		return
+	}
+	x.ids[k] = ids
 }
 
 func newStore() *store {
 	s := &store{
-		coll:      map[*kind]*collection{},
-		userNames: map[string]string{},
-		memberOf:  map[string]map[string]bool{},
+		coll:     map[*kind]*collection{},
+		memberOf: map[string]map[string]bool{},
 	}
 	for _, k := range kinds {
-		s.coll[k] = &collection{byID: map[string]map[string]any{}}
+		c := &collection{byID: map[string]map[string]any{}, seq: map[string]int{}, index: map[string]*valueIndex{}}
+		for _, name := range indexed[k] {
+			c.index[name] = &valueIndex{fold: !find(k.top, name).CaseExact, ids: map[string][]string{}}
+		}
+		s.coll[k] = c
 	}
 	return s
 }
@@ -80,7 +123,7 @@ func (s *store) create(k *kind, body map[string]any, id, base string) (map[strin
 	case s.kindOf(id) != nil:
 		return nil, errorf(409, "uniqueness", "id %q is taken", id)
 	}
-	if err := s.check(k, id, res); err != nil {
+	if err := s.check(k, id, res, false); err != nil {
 		return nil, err
 	}
 	now := timestamp()
@@ -88,6 +131,8 @@ func (s *store) create(k *kind, body map[string]any, id, base string) (map[strin
 	res["meta"] = map[string]any{"resourceType": k.name, "created": now, "lastModified": now}
 	c := s.coll[k]
 	c.order = append(c.order, id)
+	c.seq[id] = c.next
+	c.next++
 	s.put(k, id, res)
 	return s.render(k, res, base), nil
 }
@@ -105,14 +150,14 @@ func (s *store) replace(k *kind, id string, body map[string]any, base string) (m
 	if err != nil {
 		return nil, err
 	}
-	if err := s.check(k, id, res); err != nil {
+	if err := s.check(k, id, res, false); err != nil {
 		return nil, err
 	}
 	return s.render(k, s.update(k, old, res), base), nil
 }
 
 // patch applies PATCH operations atomically: all of them, or none.
-func (s *store) patch(k *kind, id string, ops []patchOp, strict bool, base string) (map[string]any, error) {
+func (s *store) patch(k *kind, id string, ops []patchOp, p patcher, base string) (map[string]any, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, err := s.lookup(k, id)
@@ -120,7 +165,6 @@ func (s *store) patch(k *kind, id string, ops []patchOp, strict bool, base strin
 		return nil, err
 	}
 	work := deepCopy(old).(map[string]any)
-	p := patcher{k: k, strict: strict}
 	for _, op := range ops {
 		if err := p.apply(work, op); err != nil {
 			return nil, err
@@ -130,7 +174,7 @@ func (s *store) patch(k *kind, id string, ops []patchOp, strict bool, base strin
 	if err != nil {
 		return nil, err
 	}
-	if err := s.check(k, id, res); err != nil {
+	if err := s.check(k, id, res, p.repeatMembers); err != nil {
 		return nil, err
 	}
 	return s.render(k, s.update(k, old, res), base), nil
@@ -168,7 +212,11 @@ func (s *store) remove(k *kind, id string) error {
 	}
 	s.put(k, id, nil)
 	c := s.coll[k]
-	c.order = slices.DeleteFunc(c.order, func(x string) bool { return x == id })
+	// order is sorted by seq: find the place without a scan.
+	if i, ok := slices.BinarySearchFunc(c.order, c.seq[id], func(e string, seq int) int { return cmp.Compare(c.seq[e], seq) }); ok {
+		c.order = slices.Delete(c.order, i, i+1)
+	}
+	delete(c.seq, id)
 	return nil
 }
 
@@ -177,15 +225,15 @@ func (s *store) remove(k *kind, id string) error {
 func (s *store) put(k *kind, id string, res map[string]any) {
 	c := s.coll[k]
 	old := c.byID[id]
-	switch k {
-	case userKind:
-		if old != nil {
-			delete(s.userNames, strings.ToLower(old["userName"].(string)))
+	for name, x := range c.index {
+		if v, ok := old[name].(string); ok {
+			x.drop(v, id)
 		}
-		if res != nil {
-			s.userNames[strings.ToLower(res["userName"].(string))] = id
+		if v, ok := res[name].(string); ok {
+			x.add(v, id)
 		}
-	case groupKind:
+	}
+	if k == groupKind {
 		for _, m := range asList(old["members"]) {
 			delete(s.memberOf[m.(map[string]any)["value"].(string)], id)
 		}
@@ -207,13 +255,14 @@ func (s *store) put(k *kind, id string, res map[string]any) {
 
 // check enforces what canonResource cannot see alone: userName is unique
 // without regard to case, and group members exist. It drops repeated
-// members. The caller holds s.mu.
-func (s *store) check(k *kind, id string, res map[string]any) error {
+// members unless keepRepeats. The caller holds s.mu.
+func (s *store) check(k *kind, id string, res map[string]any, keepRepeats bool) error {
 	switch k {
 	case userKind:
 		name := res["userName"].(string)
-		if other, ok := s.userNames[strings.ToLower(name)]; ok && other != id {
-			return errorf(409, "uniqueness", "userName %q is taken by user %s", name, other)
+		x := s.coll[userKind].index["userName"]
+		if i := slices.IndexFunc(x.ids[x.key(name)], func(e string) bool { return e != id }); i >= 0 {
+			return errorf(409, "uniqueness", "userName %q is taken by user %s", name, x.ids[x.key(name)][i])
 		}
 	case groupKind:
 		seen := map[string]bool{}
@@ -228,7 +277,7 @@ func (s *store) check(k *kind, id string, res map[string]any) error {
 				return badRequest("invalidValue", "members: a group cannot be a member of itself")
 			case s.kindOf(v) == nil:
 				return badRequest("invalidValue", "members: there is no User or Group with id %q", v)
-			case seen[v]:
+			case seen[v] && !keepRepeats:
 				continue
 			}
 			seen[v] = true
@@ -273,41 +322,56 @@ func (s *store) get(k *kind, id, base string) (map[string]any, error) {
 
 // list returns the number of resources that match f (nil: all) and those of
 // them from the 1-based index start on, at most count of them, as served
-// under base.
+// under base. Without a filter, and with an eq filter on an indexed
+// attribute, it costs no scan of the resources.
 func (s *store) list(k *kind, f filter, start, count int, base string) (int, []map[string]any) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	c := s.coll[k]
-	ids := c.order
-	if id, ok := s.userNameLookup(k, f); ok {
-		ids = nil
-		if id != "" {
-			ids = []string{id}
+	hits := c.order
+	if f != nil {
+		ids, ok := c.candidates(f)
+		if !ok {
+			ids = c.order
+		} else if len(ids) > 1 {
+			ids = slices.Clone(ids)
+			slices.SortFunc(ids, func(x, y string) int { return cmp.Compare(c.seq[x], c.seq[y]) })
 		}
-	}
-	var hits []map[string]any
-	for _, id := range ids {
-		res := c.byID[id]
-		if f == nil || f.match(s.filterView(k, res)) {
-			hits = append(hits, res)
+		hits = nil
+		for _, id := range ids {
+			if f.match(s.filterView(k, c.byID[id])) {
+				hits = append(hits, id)
+			}
 		}
 	}
 	page := []map[string]any{}
-	for i := start - 1; i < len(hits) && len(page) < count; i++ {
-		page = append(page, s.render(k, hits[i], base))
+	if from := start - 1; from < len(hits) {
+		for _, id := range hits[from:min(len(hits), from+count)] {
+			page = append(page, s.render(k, c.byID[id], base))
+		}
 	}
 	return len(hits), page
 }
 
-// userNameLookup answers the filter `userName eq "…"`, which provisioning
-// clients send for every user, from the index: it returns the id of the
-// user ("" for none) and true when f is that filter.
-func (s *store) userNameLookup(k *kind, f filter) (string, bool) {
-	cf, ok := f.(compareFilter)
-	if !ok || k != userKind || cf.op != "eq" || cf.p.ext != "" || cf.p.sub != nil || cf.p.a.Name != "userName" {
-		return "", false
+// candidates returns the ids of the resources that may match f, from an
+// index, and true; or false when f has no eq test of an indexed attribute
+// that every match must pass.
+func (c *collection) candidates(f filter) ([]string, bool) {
+	switch f := f.(type) {
+	case compareFilter:
+		x := c.index[f.p.a.Name]
+		lit, isStr := f.lit.(string)
+		if f.op != "eq" || f.p.ext != "" || f.p.sub != nil || x == nil || !isStr {
+			return nil, false
+		}
+		return x.ids[x.key(lit)], true
+	case andFilter:
+		if ids, ok := c.candidates(f.l); ok {
+			return ids, true
+		}
+		return c.candidates(f.r)
 	}
-	return s.userNames[strings.ToLower(cf.lit.(string))], true
+	return nil, false
 }
 
 // filterView is what filters see of a stored resource: the resource with

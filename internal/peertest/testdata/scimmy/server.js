@@ -19,6 +19,10 @@
 //   - PATCH path filters such as members[value eq "…"] are evaluated by scimmy itself: exact,
 //     case-sensitive comparison, which suits the UUIDs that member values are.
 //   - Without count a page holds 20 resources.
+//
+// For the tests that read the whole state (peertest's SCIMMY.State), GET /__state (outside the SCIM
+// base, with the same bearer token) answers {users, groups, stats}: the resources as stored, in
+// creation order, and the requests counted since the start or the last DELETE /__stats.
 
 import {createHash, randomUUID, timingSafeEqual} from "node:crypto";
 import express from "express";
@@ -42,6 +46,61 @@ const {Error: SCIMError} = SCIMMY.Types;
 // replaced, so lists come out in creation order and paging is stable.
 const users = new Map();
 const groups = new Map();
+// seq numbers resources in the order of creation, to put index hits in list order.
+const seq = new Map();
+let nextSeq = 0;
+
+// Index maps the values of one attribute (case-folded unless caseExact) to the ids holding them, so
+// that the lookups a provisioning client sends for every user (userName eq "…") and the uniqueness
+// check of userName cost no scan of thousands of resources.
+class Index {
+    constructor(attr, fold) {
+        this.attr = attr;
+        this.fold = fold;
+        this.ids = new Map();
+    }
+    key(v) {
+        return this.fold ? v.toLowerCase() : v;
+    }
+    get(v) {
+        return typeof v === "string" ? this.ids.get(this.key(v)) ?? new Set() : new Set();
+    }
+    add(r) {
+        const v = r?.[this.attr];
+        if (typeof v !== "string") return;
+        if (!this.ids.has(this.key(v))) this.ids.set(this.key(v), new Set());
+        this.ids.get(this.key(v)).add(r.id);
+    }
+    drop(r) {
+        const v = r?.[this.attr];
+        if (typeof v !== "string") return;
+        const ids = this.ids.get(this.key(v));
+        ids?.delete(r.id);
+        if (ids?.size === 0) this.ids.delete(this.key(v));
+    }
+}
+
+// indexes lists each map's indexes by the lower-cased attribute name that filters use.
+const indexes = new Map([
+    [users, new Map([["username", new Index("userName", true)], ["externalid", new Index("externalId", false)]])],
+    [groups, new Map([["displayname", new Index("displayName", true)], ["externalid", new Index("externalId", false)]])],
+]);
+
+// put stores (or, with record undefined, deletes) the resource id of map and keeps the indexes.
+function put(map, id, record) {
+    const old = map.get(id);
+    for (const x of indexes.get(map).values()) {
+        x.drop(old);
+        x.add(record);
+    }
+    if (record === undefined) {
+        seq.delete(id);
+        return map.delete(id);
+    }
+    if (!seq.has(id)) seq.set(id, nextSeq++);
+    map.set(id, record);
+    return true;
+}
 
 const notFound = (id) => {
     throw new SCIMError(404, null, `Resource ${id} not found`);
@@ -56,18 +115,15 @@ User.ingress((resource, data, ctx) => {
     const attrs = plain(data);
     // userName is unique and compared case-insensitively (RFC 7643 §4.1.1: caseExact false,
     // uniqueness server); scimmy leaves uniqueness to the service.
-    const name = attrs.userName.toLowerCase();
-    for (const [id, u] of users) {
-        if (id !== old?.id && u.userName.toLowerCase() === name)
-            throw new SCIMError(409, "uniqueness", `userName ${JSON.stringify(attrs.userName)} is already taken`);
-    }
+    if ([...indexes.get(users).get("username").get(attrs.userName)].some((id) => id !== old?.id))
+        throw new SCIMError(409, "uniqueness", `userName ${JSON.stringify(attrs.userName)} is already taken`);
     return store(users, "User", old, attrs, ctx);
 });
 
 User.egress((resource, ctx) => find(users, User, resource, ctx, (u) => u));
 
 User.degress((resource) => {
-    if (!users.delete(resource.id)) notFound(resource.id);
+    if (!put(users, resource.id, undefined)) notFound(resource.id);
     dropMember(resource.id);
 });
 
@@ -97,7 +153,7 @@ Group.ingress((resource, data, ctx) => {
 Group.egress((resource, ctx) => find(groups, Group, resource, ctx, renderGroup));
 
 Group.degress((resource) => {
-    if (!groups.delete(resource.id)) notFound(resource.id);
+    if (!put(groups, resource.id, undefined)) notFound(resource.id);
     dropMember(resource.id);
 });
 
@@ -115,7 +171,7 @@ function dropMember(id) {
     for (const g of groups.values()) {
         if (g.members?.some((m) => m.value === id)) {
             const members = g.members.filter((m) => m.value !== id);
-            groups.set(g.id, {...g, members: members.length ? members : undefined, meta: {...g.meta, lastModified: now()}});
+            put(groups, g.id, {...g, members: members.length ? members : undefined, meta: {...g.meta, lastModified: now()}});
         }
     }
 }
@@ -136,21 +192,47 @@ function store(map, resourceType, old, attrs, ctx) {
     const id = old?.id ?? randomUUID();
     if (old && JSON.stringify({...old, id: undefined, meta: undefined}) === JSON.stringify(attrs)) return old;
     const record = {...attrs, id, meta: {resourceType, created: old?.meta.created ?? now(), lastModified: now()}};
-    map.set(id, record);
+    put(map, id, record);
     // scimmy bug (scimmy-routers): a 201 Created carries no Location header, which RFC 7644 §3.3
     // requires; meta.location is set. ctx.created is there for a POST to /Users or /Groups only.
     if (!old) ctx?.created?.(`${origin}${mount}/${resourceType}s/${id}`);
     return record;
 }
 
-// find answers the egress handlers: the resource with resource.id, or every resource that matches
-// the filter, in creation order. scimmy's ListResponse pages the list.
+// find answers the egress handlers: the resource with resource.id, or the resources that match the
+// filter, in creation order. scimmy turns every resource egress returns into a schema instance before
+// paging, which takes tens of milliseconds with thousands of users; so unless the list is sorted,
+// find returns only the page asked for and tells ListResponse (below) the total. An eq test of an
+// indexed attribute in every "or" branch narrows the resources to test to the index's hits.
 function find(map, Resource, resource, ctx, render) {
     if (resource.id !== undefined) return render(map.get(resource.id) ?? notFound(resource.id));
-    const all = [...map.values()].map(render);
-    if (!resource.filter) return all;
-    const {definition} = Resource.schema;
-    return all.filter((r) => resource.filter.some((branch) => test(definition, [], r, branch, ctx?.literals)));
+    let records = candidates(map, resource.filter, ctx?.literals);
+    if (resource.filter) {
+        const {definition} = Resource.schema;
+        records = records.filter((r) => resource.filter.some((branch) => test(definition, [], render(r), branch, ctx?.literals)));
+    }
+    const constraints = resource.constraints ?? {};
+    if (constraints.sortBy !== undefined) return records.map(render);
+    const from = Math.max(Number(constraints.startIndex ?? 1), 1) - 1;
+    const page = records.slice(from, from + Math.max(Number(constraints.count ?? 20), 0));
+    resource.constraints = {...constraints, startIndex: from + 1, totalResults: records.length, paged: true};
+    return page.map(render);
+}
+
+// candidates returns the stored resources that may match filter, in creation order: the hits of
+// an index when each "or" branch has an eq test of an indexed attribute, else all of them.
+function candidates(map, filter, literals) {
+    if (!filter) return [...map.values()];
+    const ids = new Set();
+    for (const branch of filter) {
+        const hit = Object.entries(branch).find(([name, e]) =>
+            indexes.get(map).has(name.toLowerCase()) && Array.isArray(e) && e.length === 2 &&
+            String(e[0]).toLowerCase() === "eq" && typeof unhide(e[1], literals) === "string");
+        if (!hit) return [...map.values()];
+        const [name, [, raw]] = hit;
+        for (const id of indexes.get(map).get(name.toLowerCase()).get(unhide(raw, literals))) ids.add(id);
+    }
+    return [...ids].sort((a, b) => seq.get(a) - seq.get(b)).map((id) => map.get(id));
 }
 
 // ---- Filters -----------------------------------------------------------------------------------
@@ -283,6 +365,13 @@ class ListResponse extends SCIMMY.Messages.ListResponse {
             super(request, params); // a list response being read, not written: as scimmy does
             return;
         }
+        if (params.paged) {
+            // find paged the list already.
+            const {paged, ...rest} = params;
+            super(request, {...rest, startIndex: 1, count: request.length, itemsPerPage: request.length});
+            this.startIndex = params.startIndex;
+            return;
+        }
         const {startIndex = 1, count = 20, itemsPerPage = count} = params;
         super(request, {...params, startIndex: 1, count: request.length, itemsPerPage: request.length});
         const from = Math.max(Number(startIndex), 1) - 1;
@@ -330,13 +419,53 @@ function prepare(req) {
 // route returns the request's path below /scim/v2, wherever in the routers it is asked.
 const route = (req) => (req.baseUrl + req.path).slice(mount.length);
 
+// ---- Test inspection ---------------------------------------------------------------------------
+
+// stats counts the SCIM requests, as scimtest.Stats does for the in-process service: by method, by
+// endpoint ("PATCH /Groups/{id}"), by status, and reads and writes of /Users and /Groups.
+let stats = newStats();
+
+function newStats() {
+    return {Requests: 0, Reads: 0, Writes: 0, Faulted: 0, ByMethod: {}, ByEndpoint: {}, ByStatus: {}};
+}
+
+function count(method, path, status) {
+    const inc = (o, k) => (o[k] = (o[k] ?? 0) + 1);
+    stats.Requests++;
+    inc(stats.ByMethod, method);
+    inc(stats.ByStatus, status);
+    const m = /^\/(Users|Groups|ServiceProviderConfig|ResourceTypes|Schemas|Bulk)(\/[^/]+)?\/?$/.exec(path.startsWith(mount) ? path.slice(mount.length) : "");
+    inc(stats.ByEndpoint, `${method} ${m ? `/${m[1]}${m[2] ? "/{id}" : ""}` : "other"}`);
+    if (m && (m[1] === "Users" || m[1] === "Groups")) {
+        if (method === "GET") stats.Reads++;
+        else if (["POST", "PUT", "PATCH", "DELETE"].includes(method)) stats.Writes++;
+    }
+}
+
+// inspect serves GET /__state and DELETE /__stats to holders of the token; they are not counted.
+function inspect(req, res) {
+    try {
+        admit(req);
+    } catch (err) {
+        return res.status(401).json({detail: err.message});
+    }
+    if (req.path === "/__state") return res.json({users: [...users.values()], groups: [...groups.values()].map(renderGroup), stats});
+    stats = newStats();
+    res.status(204).end();
+}
+
 const app = express();
 app.disable("x-powered-by");
 // Express would send a weak ETag with each response and answer If-None-Match with 304, while the
 // service announces etag.supported false (scimmy keeps no meta.version).
 app.set("etag", false);
+app.get("/__state", inspect);
+app.delete("/__stats", inspect);
 app.use((req, res, next) => {
-    res.on("finish", () => console.log(`${req.method} ${req.originalUrl} ${res.statusCode}`));
+    res.on("finish", () => {
+        count(req.method, new URL(req.originalUrl, origin).pathname, res.statusCode);
+        console.log(`${req.method} ${req.originalUrl} ${res.statusCode}`);
+    });
     next();
 });
 app.use(mount, new SCIMMYRouters({
