@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+
+	"github.com/orgctl/orgctl/scim"
 	"github.com/orgctl/orgctl/scim/scimtest"
 )
 
@@ -366,5 +372,107 @@ func TestSCIMURLWithoutScheme(t *testing.T) {
 	code, _, stderr := runCmd(t, false, env, "scim", "test", "--url", "127.0.0.1:8080/scim/v2")
 	if code != 2 || !strings.Contains(stderr, "add https://") {
 		t.Errorf("exit %d, stderr %q; want 2 and a word about https://", code, stderr)
+	}
+}
+
+// parseSCIM runs cmd with args and no network: its runF captures the
+// options. It returns the exit code the error maps to.
+func parseSCIM(t *testing.T, cmd *cobra.Command, args ...string) int {
+	t.Helper()
+	io, _, _, _ := testIO(false)
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Out)
+	cmd.SetErr(io.ErrOut)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	return exitCode(cmd.ExecuteContext(context.Background()))
+}
+
+func TestSCIMUsersUpdateFlags(t *testing.T) {
+	no := false
+	tests := []struct {
+		args  []string
+		code  int
+		user  string
+		attrs userAttrs
+	}{
+		{[]string{"alice", "--department", "R", "--email", ""}, 0, "alice", userAttrs{Values: map[string]string{"department": "R", "email": ""}}},
+		{[]string{"u1", "--active=false", "--cost-center", ""}, 0, "u1", userAttrs{Values: map[string]string{"cost-center": ""}, Active: &no}},
+		{[]string{"u1"}, 2, "", userAttrs{}},                          // nothing to change
+		{[]string{"", "--division", "N"}, 2, "", userAttrs{}},         // empty USER
+		{[]string{"u1", "--user-name", ""}, 2, "", userAttrs{}},       // userName cannot be removed
+		{[]string{"u1", "u2", "--division", "N"}, 2, "", userAttrs{}}, // one USER
+	}
+	for _, tt := range tests {
+		var got *usersUpdateOptions
+		cmd := newSCIMUsersUpdateCmd(newFactory(nil, nil), &scimOptions{}, func(_ context.Context, o *usersUpdateOptions) error { got = o; return nil })
+		code := parseSCIM(t, cmd, tt.args...)
+		if code != tt.code {
+			t.Errorf("%q: exit %d, want %d", tt.args, code, tt.code)
+			continue
+		}
+		if tt.code != 0 {
+			if got != nil {
+				t.Errorf("%q: ran with %+v", tt.args, got)
+			}
+			continue
+		}
+		if got.User != tt.user || !maps.Equal(got.Attrs.Values, tt.attrs.Values) || (got.Attrs.Active == nil) != (tt.attrs.Active == nil) ||
+			(got.Attrs.Active != nil && *got.Attrs.Active != *tt.attrs.Active) {
+			t.Errorf("%q: got %s %+v, want %s %+v", tt.args, got.User, got.Attrs, tt.user, tt.attrs)
+		}
+	}
+}
+
+// apply turns the flags into attributes: an empty --email removes every
+// address, an empty string attribute clears it.
+func TestUserAttrsApply(t *testing.T) {
+	u := &scim.User{UserName: "a", Emails: []scim.Email{{Value: "a@x"}}, Enterprise: scim.Enterprise{Department: "R"}}
+	userAttrs{Values: map[string]string{"email": "", "department": "", "given-name": "Al"}}.apply(u)
+	if u.Emails == nil || len(u.Emails) != 0 || u.Enterprise.Department != "" || u.Name.GivenName != "Al" || u.UserName != "a" {
+		t.Errorf("got %+v; want no emails (non-nil), no department, givenName Al", u)
+	}
+}
+
+func TestSCIMUsersCreateFlags(t *testing.T) {
+	var got *usersCreateOptions
+	cmd := newSCIMUsersCreateCmd(newFactory(nil, nil), &scimOptions{}, func(_ context.Context, o *usersCreateOptions) error { got = o; return nil })
+	if code := parseSCIM(t, cmd, "--user-name", "a@main.test", "--given-name", "A"); code != 0 || got == nil {
+		t.Fatalf("exit %d", code)
+	}
+	if want := map[string]string{"user-name": "a@main.test", "given-name": "A"}; !maps.Equal(got.Attrs.Values, want) || got.Attrs.Active == nil || !*got.Attrs.Active {
+		t.Errorf("got %+v, want %v and active", got.Attrs, want)
+	}
+	got = nil
+	if code := parseSCIM(t, newSCIMUsersCreateCmd(newFactory(nil, nil), &scimOptions{}, func(_ context.Context, o *usersCreateOptions) error { got = o; return nil }),
+		"--user-name", ""); code != 2 || got != nil {
+		t.Errorf("--user-name '': exit %d, ran %v; want 2, not run", code, got != nil)
+	}
+}
+
+func TestSCIMGroupsFlags(t *testing.T) {
+	f, conn := newFactory(nil, nil), &scimOptions{}
+	var create *groupsCreateOptions
+	code := parseSCIM(t, newSCIMGroupsCreateCmd(f, conn, func(_ context.Context, o *groupsCreateOptions) error { create = o; return nil }),
+		"Eng", "--external-id", "e1", "--member", "a", "--member", "b,c")
+	if code != 0 || create.Name != "Eng" || create.ExternalID != "e1" || !slices.Equal(create.Members, []string{"a", "b", "c"}) {
+		t.Errorf("groups create: exit %d, %+v", code, create)
+	}
+	var members *groupMembersOptions
+	code = parseSCIM(t, newSCIMGroupMembersCmd(f, conn, "remove-members", "", func(_ context.Context, o *groupMembersOptions) error { members = o; return nil }),
+		"Eng", "a", "b")
+	if code != 0 || !members.Remove || members.Group != "Eng" || !slices.Equal(members.Users, []string{"a", "b"}) {
+		t.Errorf("groups remove-members: exit %d, %+v", code, members)
+	}
+	var rename *groupsRenameOptions
+	code = parseSCIM(t, newSCIMGroupsRenameCmd(f, conn, func(_ context.Context, o *groupsRenameOptions) error { rename = o; return nil }), "Eng", "Engineering")
+	if code != 0 || rename.Group != "Eng" || rename.NewName != "Engineering" {
+		t.Errorf("groups rename: exit %d, %+v", code, rename)
+	}
+	for _, args := range [][]string{{"", "x"}, {"Eng", ""}, {"Eng"}} {
+		ran := false
+		cmd := newSCIMGroupsRenameCmd(f, conn, func(context.Context, *groupsRenameOptions) error { ran = true; return nil })
+		if code := parseSCIM(t, cmd, args...); code != 2 || ran {
+			t.Errorf("groups rename %q: exit %d, ran %v; want 2, not run", args, code, ran)
+		}
 	}
 }
