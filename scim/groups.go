@@ -205,22 +205,7 @@ func (c *Client) Members(ctx context.Context, groupID string) ([]string, error) 
 // most Config.MembersPerPatch per request, each request one operation:
 // {"op":"add","path":"members","value":[{"value":id},…]}.
 func (c *Client) AddMembers(ctx context.Context, groupID string, ids ...string) (*MemberChanges, error) {
-	have, err := c.memberSet(ctx, groupID, ids)
-	if err != nil {
-		return nil, err
-	}
-	ch := &MemberChanges{}
-	for _, id := range uniq(ids) {
-		if have[id] {
-			ch.AlreadyMembers = append(ch.AlreadyMembers, id)
-		} else {
-			ch.Added = append(ch.Added, id)
-		}
-	}
-	if err := c.sendAdds(ctx, groupID, ch.Added); err != nil {
-		return nil, err
-	}
-	return ch, nil
+	return c.changeMembers(ctx, groupID, ids, true)
 }
 
 // RemoveMembers removes the ids from the group, keeping the other members
@@ -228,22 +213,28 @@ func (c *Client) AddMembers(ctx context.Context, groupID string, ids ...string) 
 // most Config.MembersPerPatch operations per request:
 // {"op":"remove","path":"members[value eq \"id\"]"}, without a value.
 func (c *Client) RemoveMembers(ctx context.Context, groupID string, ids ...string) (*MemberChanges, error) {
+	return c.changeMembers(ctx, groupID, ids, false)
+}
+
+// changeMembers adds (or removes) those of ids that are not (or are)
+// members yet.
+func (c *Client) changeMembers(ctx context.Context, groupID string, ids []string, add bool) (*MemberChanges, error) {
 	have, err := c.memberSet(ctx, groupID, ids)
 	if err != nil {
 		return nil, err
 	}
-	ch := &MemberChanges{}
+	var todo, skip []string
 	for _, id := range uniq(ids) {
-		if have[id] {
-			ch.Removed = append(ch.Removed, id)
+		if have[id] != add {
+			todo = append(todo, id)
 		} else {
-			ch.NotMembers = append(ch.NotMembers, id)
+			skip = append(skip, id)
 		}
 	}
-	if err := c.sendRemoves(ctx, groupID, ch.Removed); err != nil {
-		return nil, err
+	if add {
+		return &MemberChanges{Added: todo, AlreadyMembers: skip}, c.sendAdds(ctx, groupID, todo)
 	}
-	return ch, nil
+	return &MemberChanges{Removed: todo, NotMembers: skip}, c.sendRemoves(ctx, groupID, todo)
 }
 
 // memberSet reads the group's members, after checking ids.

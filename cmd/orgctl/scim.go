@@ -178,11 +178,20 @@ func runner[O any](runF, run func(context.Context, *O) error) func(context.Conte
 
 // nonEmpty refuses an empty argument: in a script it is an unset
 // variable, and a service would be asked for "" (or create a group
-// without a name).
-func nonEmpty(cmd *cobra.Command, what, v string) error {
-	if v == "" {
-		return usageErrorf("give the "+strings.ToLower(strings.TrimSuffix(what, "..."))+"'s id; see '"+cmd.CommandPath()+" --help'",
-			"%s: empty %s argument", cmd.CommandPath(), what)
+// without a name). names name args in order, the last one the rest.
+func nonEmpty(cmd *cobra.Command, args []string, names ...string) error {
+	for i, a := range args {
+		if a == "" {
+			what := names[min(i, len(names)-1)]
+			hint := "is a shell variable unset? see '" + cmd.CommandPath() + " --help'"
+			switch strings.TrimPrefix(what, "--member ") {
+			case "USER":
+				hint = "name the user by its id, userName or externalId ('orgctl scim users list' shows them)"
+			case "GROUP":
+				hint = "name the group by its id, displayName or externalId ('orgctl scim groups list' shows them)"
+			}
+			return usageErrorf(hint, "%s: empty %s argument", cmd.CommandPath(), what)
+		}
 	}
 	return nil
 }
@@ -468,7 +477,7 @@ func newSCIMUserRefCmd(f *factory, conn *scimOptions, action, short string, runF
 		Long:  short + ".\n\nUSER is a user's id, userName (in any case) or externalId, tried in that order.",
 		Args:  exactArgs(1, "USER"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := nonEmpty(cmd, "USER", args[0]); err != nil {
+			if err := nonEmpty(cmd, args, "USER"); err != nil {
 				return err
 			}
 			opts.User = args[0]
@@ -599,7 +608,7 @@ USER is a user's id, userName (in any case) or externalId, tried in that order.`
 	}
 	read := addUserFlags(cmd.Flags())
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := nonEmpty(cmd, "USER", args[0]); err != nil {
+		if err := nonEmpty(cmd, args, "USER"); err != nil {
 			return err
 		}
 		opts.User, opts.Attrs = args[0], read()
@@ -714,7 +723,7 @@ func newSCIMGroupRefCmd(f *factory, conn *scimOptions, action, short string, run
 		Long:  short + ".\n\nGROUP is a group's id, displayName (in any case) or externalId, tried in that order;\na name that several groups hold is refused: use the id.",
 		Args:  exactArgs(1, "GROUP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := nonEmpty(cmd, "GROUP", args[0]); err != nil {
+			if err := nonEmpty(cmd, args, "GROUP"); err != nil {
 				return err
 			}
 			opts.Group = args[0]
@@ -785,13 +794,11 @@ Members not yet in the group are added.`,
 		Example: `  orgctl scim groups create Engineering --external-id eng-1 --member alice@main.com --member bob@main.com`,
 		Args:    exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := nonEmpty(cmd, "NAME", args[0]); err != nil {
+			if err := nonEmpty(cmd, args, "NAME"); err != nil {
 				return err
 			}
-			for _, m := range opts.Members {
-				if err := nonEmpty(cmd, "--member USER", m); err != nil {
-					return err
-				}
+			if err := nonEmpty(cmd, opts.Members, "--member USER"); err != nil {
+				return err
 			}
 			opts.Name = args[0]
 			return runner(runF, runGroupsCreate)(cmd.Context(), opts)
@@ -844,10 +851,7 @@ func newSCIMGroupsRenameCmd(f *factory, conn *scimOptions, runF func(context.Con
 		Short: "Rename a group in place (a PATCH of displayName; members are kept)",
 		Args:  exactArgs(2, "GROUP NEW-NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := nonEmpty(cmd, "GROUP", args[0]); err != nil {
-				return err
-			}
-			if err := nonEmpty(cmd, "NEW-NAME", args[1]); err != nil {
+			if err := nonEmpty(cmd, args, "GROUP", "NEW-NAME"); err != nil {
 				return err
 			}
 			opts.Group, opts.NewName = args[0], args[1]
@@ -905,13 +909,8 @@ id, userName or externalId.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := nonEmpty(cmd, "GROUP", args[0]); err != nil {
+			if err := nonEmpty(cmd, args, "GROUP", "USER"); err != nil {
 				return err
-			}
-			for _, u := range args[1:] {
-				if err := nonEmpty(cmd, "USER", u); err != nil {
-					return err
-				}
 			}
 			opts.Group, opts.Users = args[0], args[1:]
 			return runner(runF, runGroupMembers)(cmd.Context(), opts)
