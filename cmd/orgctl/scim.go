@@ -168,6 +168,21 @@ type scimRun struct {
 func (r scimRun) client() (*scim.Client, error) { return r.f.scimClient(r.conn) }
 func (r scimRun) printer() *printer             { return r.f.printer() }
 
+// connect returns a client and what find makes of ref (resolveUser,
+// resolveGroup).
+func connect[T any](ctx context.Context, r scimRun, ref string, find func(context.Context, *scim.Client, string) (T, error)) (*scim.Client, T, error) {
+	var zero T
+	c, err := r.client()
+	if err != nil {
+		return nil, zero, err
+	}
+	v, err := find(ctx, c, ref)
+	if err != nil {
+		return nil, zero, err
+	}
+	return c, v, nil
+}
+
 // runner returns runF when a test gave one, else run.
 func runner[O any](runF, run func(context.Context, *O) error) func(context.Context, *O) error {
 	if runF != nil {
@@ -487,11 +502,7 @@ func newSCIMUserRefCmd(f *factory, conn *scimOptions, action, short string, runF
 }
 
 func runUserRef(ctx context.Context, o *userRefOptions) error {
-	c, err := o.client()
-	if err != nil {
-		return err
-	}
-	u, err := resolveUser(ctx, c, o.User)
+	c, u, err := connect(ctx, o.scimRun, o.User, resolveUser)
 	if err != nil {
 		return err
 	}
@@ -624,11 +635,7 @@ USER is a user's id, userName (in any case) or externalId, tried in that order.`
 }
 
 func runUsersUpdate(ctx context.Context, o *usersUpdateOptions) error {
-	c, err := o.client()
-	if err != nil {
-		return err
-	}
-	have, err := resolveUser(ctx, c, o.User)
+	c, have, err := connect(ctx, o.scimRun, o.User, resolveUser)
 	if err != nil {
 		return err
 	}
@@ -733,11 +740,7 @@ func newSCIMGroupRefCmd(f *factory, conn *scimOptions, action, short string, run
 }
 
 func runGroupRef(ctx context.Context, o *groupRefOptions) error {
-	c, err := o.client()
-	if err != nil {
-		return err
-	}
-	g, err := resolveGroup(ctx, c, o.Group)
+	c, g, err := connect(ctx, o.scimRun, o.Group, resolveGroup)
 	if err != nil {
 		return err
 	}
@@ -861,11 +864,7 @@ func newSCIMGroupsRenameCmd(f *factory, conn *scimOptions, runF func(context.Con
 }
 
 func runGroupsRename(ctx context.Context, o *groupsRenameOptions) error {
-	c, err := o.client()
-	if err != nil {
-		return err
-	}
-	g, err := resolveGroup(ctx, c, o.Group)
+	c, g, err := connect(ctx, o.scimRun, o.Group, resolveGroup)
 	if err != nil {
 		return err
 	}
@@ -929,11 +928,7 @@ type membersView struct {
 }
 
 func runGroupMembers(ctx context.Context, o *groupMembersOptions) error {
-	c, err := o.client()
-	if err != nil {
-		return err
-	}
-	g, err := resolveGroup(ctx, c, o.Group)
+	c, g, err := connect(ctx, o.scimRun, o.Group, resolveGroup)
 	if err != nil {
 		return err
 	}
