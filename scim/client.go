@@ -209,6 +209,11 @@ func checkURL(raw string) (*url.URL, error) {
 	if raw == "" {
 		return nil, errors.New("scim: no URL given (want the service's base URL, e.g. https://host/scim/v2)")
 	}
+	if !strings.Contains(raw, "://") {
+		// url.Parse reads "127.0.0.1:8080/scim/v2" as a bad scheme and
+		// "host/scim/v2" as a path: say what is missing instead.
+		return nil, fmt.Errorf("scim: URL %q has no scheme: add https:// (https://%s), or http:// for a loopback host", raw, strings.TrimPrefix(raw, "//"))
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("scim: URL %q: %w", raw, err)

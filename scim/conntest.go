@@ -3,6 +3,7 @@ package scim
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -12,15 +13,26 @@ import (
 )
 
 // TestResult is what Test found out.
+// Its JSON form is snake_case, the duration in whole milliseconds
+// (duration_ms).
 type TestResult struct {
-	URL       string
-	Discovery *Discovery // nil when discovery failed
+	URL       string     `json:"url"`
+	Discovery *Discovery `json:"discovery,omitempty"` // nil when discovery failed
 	// Filter is the query Test sent, and FilterStatus the status of its
 	// answer: 200, or 404 (tolerated).
-	Filter       string
-	FilterStatus int
-	Duration     time.Duration
-	Notes        []string
+	Filter       string        `json:"filter"`
+	FilterStatus int           `json:"filter_status,omitempty"`
+	Duration     time.Duration `json:"-"`
+	Notes        []string      `json:"notes,omitempty"`
+}
+
+// MarshalJSON writes r with its duration as duration_ms.
+func (r TestResult) MarshalJSON() ([]byte, error) {
+	type plain TestResult // without this method
+	return json.Marshal(struct {
+		plain
+		DurationMS int64 `json:"duration_ms"`
+	}{plain(r), r.Duration.Milliseconds()})
 }
 
 // Test checks the connection the way Entra ID's "Test Connection" does:

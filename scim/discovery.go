@@ -10,61 +10,62 @@ import (
 )
 
 // Discovery is what the service says about itself (RFC 7644 §4) and what
-// the Client makes of it. Servers that do not serve /ResourceTypes or
+// the Client makes of it. Its JSON form is snake_case, as all of orgctl's
+// output (DESIGN.md §2). Servers that do not serve /ResourceTypes or
 // /Schemas (404, 405, 501) are tolerated, and so is a missing
 // /ServiceProviderConfig, with the assumptions written in Notes.
 type Discovery struct {
 	// Which endpoints answered.
-	HasServiceProviderConfig bool
-	HasResourceTypes         bool
-	HasSchemas               bool
+	HasServiceProviderConfig bool `json:"has_service_provider_config"`
+	HasResourceTypes         bool `json:"has_resource_types"`
+	HasSchemas               bool `json:"has_schemas"`
 
 	// Patch: PATCH requests are used. False only when the
 	// ServiceProviderConfig says so; the PATCH methods then return
 	// ErrUnsupported.
-	Patch bool
+	Patch bool `json:"patch"`
 	// ETag: a resource's meta.version is sent as If-Match on replace.
-	ETag bool
+	ETag bool `json:"etag"`
 	// Bulk is reported; the Client does not use it.
-	Bulk BulkSupport
+	Bulk BulkSupport `json:"bulk"`
 	// Filter: MaxResults caps the page size.
-	Filter         FilterSupport
-	Sort           bool
-	ChangePassword bool
+	Filter         FilterSupport `json:"filter"`
+	Sort           bool          `json:"sort"`
+	ChangePassword bool          `json:"change_password"`
 	// AuthenticationSchemes are the types the service lists, e.g.
 	// "oauthbearertoken".
-	AuthenticationSchemes []string
+	AuthenticationSchemes []string `json:"authentication_schemes"`
 
 	// ResourceTypes and Schemas are nil when not served.
-	ResourceTypes []ResourceType
-	Schemas       []string // schema URNs
+	ResourceTypes []ResourceType `json:"resource_types"`
+	Schemas       []string       `json:"schemas"` // schema URNs
 
 	// PageSize is the count asked for per page: Config.PageSize, capped
 	// by Filter.MaxResults.
-	PageSize int
+	PageSize int `json:"page_size"`
 	// Notes say what was missing and what was assumed instead.
-	Notes []string
+	Notes []string `json:"notes"`
 }
 
 // BulkSupport is the ServiceProviderConfig's bulk entry.
 type BulkSupport struct {
-	Supported      bool
-	MaxOperations  int
-	MaxPayloadSize int
+	Supported      bool `json:"supported"`
+	MaxOperations  int  `json:"max_operations"`
+	MaxPayloadSize int  `json:"max_payload_size"`
 }
 
 // FilterSupport is the ServiceProviderConfig's filter entry.
 type FilterSupport struct {
-	Supported  bool
-	MaxResults int
+	Supported  bool `json:"supported"`
+	MaxResults int  `json:"max_results"`
 }
 
 // ResourceType is one entry of /ResourceTypes.
 type ResourceType struct {
-	Name       string
-	Endpoint   string
-	Schema     string
-	Extensions []string // schemaExtensions' URNs
+	Name       string   `json:"name"`
+	Endpoint   string   `json:"endpoint"`
+	Schema     string   `json:"schema"`
+	Extensions []string `json:"extensions"` // schemaExtensions' URNs
 }
 
 // feature is one entry of a ServiceProviderConfig, read leniently.

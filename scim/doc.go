@@ -47,6 +47,8 @@
 //	ErrRateLimited         429 that outlasted the retries
 //	ErrPagination          a list that could not be read whole
 //	ErrUnsupported         the server says it cannot PATCH
+//	ErrInvalid             an empty id, userName or displayName; nothing sent → exit 2
+//	*AmbiguousError        a name that several resources hold (errors.As) → exit 2: use the id
 //	context.Canceled       the caller cancelled                 → exit 130
 //
 // Every error from New is a configuration error (exit 2) except
@@ -78,8 +80,13 @@
 //	u, adopted, err := c.CreateUser(ctx, &scim.User{UserName: "ann@main.com", Active: &yes})
 //	if adopted {
 //		// u is the user the server already had: bring it up to date
-//		_, err = c.PatchUser(ctx, u.ID, scim.DiffUser(u, want))
+//		u, err = c.PatchUser(ctx, u.ID, scim.DiffUser(u, want))
 //	}
+//
+// [Client.EnsureUser] does both: create, or adopt and apply what want
+// sets. [Client.EnsureGroup] looks before it creates (by externalId, then
+// displayName without regard to case), since servers may let two groups
+// share a displayName: running it twice never makes a duplicate.
 //
 // # Discovery
 //
@@ -115,17 +122,31 @@
 //	// [{"op":"replace","path":"active","value":false},
 //	//  {"op":"replace","path":"name.givenName","value":"Anne"},
 //	//  {"op":"replace","path":"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department","value":"Research"}]
-//	_, err := c.PatchUser(ctx, have.ID, ops) // nothing sent when ops is empty
+//	u, err := c.PatchUser(ctx, have.ID, ops) // no PATCH when ops is empty
+//
+// PatchUser returns the user as the server then has it, reading it back
+// when the server answers 204 No Content.
 //
 // DiffUser treats every attribute it manages as managed: a string that
 // want leaves empty is removed, so copy from have what the caller does not
 // manage. [Client.DeactivateUser] sends replace active=false.
 //
-// Group membership changes go in chunks of Config.MembersPerPatch (100):
+// Group membership changes read the members first and send only real
+// changes (some servers hold a member twice when it is added again), and
+// say what they did in [MemberChanges]: added or already members, removed
+// or not members. They go in chunks of Config.MembersPerPatch (100):
 // [Client.AddMembers] sends {"op":"add","path":"members","value":[{"value":id},…]},
 // [Client.RemoveMembers] one {"op":"remove","path":"members[value eq \"id\"]"}
-// per member with no value; [Client.RenameGroup] replaces displayName. A
-// failure says which chunk failed; earlier chunks stay applied.
+// per member with no value; [Client.RenameGroup] replaces displayName, and
+// sends nothing when the group already has it. A failure says which chunk
+// failed; earlier chunks stay applied.
+//
+// # Finding what people name
+//
+// [Client.ResolveUser] and [Client.ResolveGroup] take what a person types:
+// an id, else a userName or displayName (without regard to case), else an
+// externalId. None is ErrNotFound; a name that several resources hold is
+// an [*AmbiguousError] listing their ids.
 //
 // # Lists and filters
 //

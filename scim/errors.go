@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -38,7 +39,39 @@ var (
 	// ErrUnsupported: the server's ServiceProviderConfig says it does not
 	// support what the call needs (PATCH).
 	ErrUnsupported = errors.New("scim: not supported by the server")
+	// ErrInvalid: an argument the call cannot use, such as an empty id,
+	// userName or displayName; nothing was sent. A CLI reports it as a
+	// usage error.
+	ErrInvalid = errors.New("scim: invalid argument")
 )
+
+// invalidError is an argument error that reads as its own message and
+// matches ErrInvalid.
+type invalidError struct{ msg string }
+
+func (e *invalidError) Error() string        { return e.msg }
+func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
+
+// invalidf returns an error matching ErrInvalid.
+func invalidf(format string, args ...any) error {
+	return &invalidError{fmt.Sprintf(format, args...)}
+}
+
+// AmbiguousError is a reference that more than one resource matches: two
+// groups with the same displayName (servers need not keep it unique), or a
+// server that holds a userName twice. The caller should name the resource
+// by its id, one of Matches.
+type AmbiguousError struct {
+	Kind    string   // "user" or "group"
+	Attr    string   // the attribute compared, e.g. "displayName"
+	Value   string   // the value looked for
+	Matches []string // the ids of the resources that have it
+}
+
+// Error reads like `scim: 2 groups have displayName "Eng" (ids g1, g7)`.
+func (e *AmbiguousError) Error() string {
+	return fmt.Sprintf("scim: %d %ss have %s %s (ids %s)", len(e.Matches), e.Kind, e.Attr, quote(e.Value), strings.Join(e.Matches, ", "))
+}
 
 // Error is a failed request: an HTTP error status (Status set), or no
 // usable response at all (Status 0, Err set: a timeout, a reset
@@ -133,9 +166,9 @@ func (e *Error) parseErrorBody(body []byte, token string) {
 	// a body that is not JSON at all leaves eb empty.
 	var eb errorBody
 	_ = json.Unmarshal(body, &eb)
-	e.SCIMType = clean(scrub(eb.SCIMType, token), 64)
+	e.SCIMType = printable(clean(scrub(eb.SCIMType, token), 64))
 	oauth, _ := eb.Error.(string)
-	e.Detail = clean(scrub(firstNonEmpty(eb.Detail, eb.Message, eb.ErrorDescription, oauth), token), 512)
+	e.Detail = printable(clean(scrub(firstNonEmpty(eb.Detail, eb.Message, eb.ErrorDescription, oauth), token), 512))
 	e.Body = clean(scrub(string(body), token), maxErrorBody)
 }
 
@@ -170,6 +203,21 @@ func clean(s string, max int) string {
 	return s[:cut] + "…"
 }
 
+// printable replaces the control characters of a server's message, which
+// end up on a terminal in error messages: white space by a space, the
+// rest (an escape sequence's ESC) by U+FFFD.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return ' '
+		case unicode.IsControl(r):
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+}
+
 var (
 	titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
 	tagRE   = regexp.MustCompile(`<[^>]*>`)
@@ -184,5 +232,5 @@ func snippet(body string) string {
 	} else if strings.Contains(body, "<") {
 		body = tagRE.ReplaceAllString(body, " ")
 	}
-	return clean(strings.Join(strings.Fields(body), " "), 200)
+	return printable(clean(strings.Join(strings.Fields(body), " "), 200))
 }

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The exact bodies strict servers accept (DESIGN.md §5): lowercase ops,
@@ -22,9 +25,8 @@ func TestPatchUserDiffBody(t *testing.T) {
 	want.Name.GivenName = "Anne"
 	want.Enterprise.Department = "Research"
 
-	u, err := c.PatchUser(context.Background(), have.ID, DiffUser(have, &want))
-	if err != nil || u != nil {
-		t.Fatalf("PatchUser = %v, %v; want nil, nil on 204", u, err)
+	if _, err := c.patch(context.Background(), userKind.path(have.ID), DiffUser(have, &want)); err != nil {
+		t.Fatal(err)
 	}
 	reqs := s.requests()
 	if len(reqs) != 1 {
@@ -96,8 +98,8 @@ func TestDeactivateAndRenameBodies(t *testing.T) {
 	if err := c.DeactivateUser(ctx, "u1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.RenameGroup(ctx, "g/1", `R&D "West"`); err != nil {
-		t.Fatal(err)
+	if renamed, err := c.RenameGroup(ctx, &Group{ID: "g/1", DisplayName: "R&D"}, `R&D "West"`); err != nil || !renamed {
+		t.Fatalf("RenameGroup = %v, %v; want true, nil", renamed, err)
 	}
 	want := []seen{
 		{Method: "PATCH", Path: "/Users/u1", Body: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`},
@@ -113,7 +115,7 @@ func TestDeactivateAndRenameBodies(t *testing.T) {
 func TestRemoveMembersBody(t *testing.T) {
 	s := newServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	c, _ := newClient(t, s, Config{})
-	if err := c.RemoveMembers(context.Background(), "g1", "2819c223", `odd"id\`); err != nil {
+	if err := c.sendRemoves(context.Background(), "g1", []string{"2819c223", `odd"id\`}); err != nil {
 		t.Fatal(err)
 	}
 	const body = `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[` +
@@ -146,10 +148,10 @@ func TestMembersInChunks(t *testing.T) {
 		opsWant []int // operations per request
 		valWant []int // values per operation, add only
 	}{
-		{"add", 0, func(c *Client) error { return c.AddMembers(context.Background(), "g1", ids...) }, []int{1, 1, 1}, []int{100, 100, 50}},
-		{"remove", 0, func(c *Client) error { return c.RemoveMembers(context.Background(), "g1", ids...) }, []int{100, 100, 50}, nil},
-		{"add by 120", 120, func(c *Client) error { return c.AddMembers(context.Background(), "g1", ids...) }, []int{1, 1, 1}, []int{120, 120, 10}},
-		{"none", 0, func(c *Client) error { return c.AddMembers(context.Background(), "g1") }, nil, nil},
+		{"add", 0, func(c *Client) error { return c.sendAdds(context.Background(), "g1", ids) }, []int{1, 1, 1}, []int{100, 100, 50}},
+		{"remove", 0, func(c *Client) error { return c.sendRemoves(context.Background(), "g1", ids) }, []int{100, 100, 50}, nil},
+		{"add by 120", 120, func(c *Client) error { return c.sendAdds(context.Background(), "g1", ids) }, []int{1, 1, 1}, []int{120, 120, 10}},
+		{"none", 0, func(c *Client) error { return c.sendAdds(context.Background(), "g1", nil) }, nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -208,7 +210,7 @@ func TestMembersChunkFailureSaysHowFar(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	c, _ := newClient(t, s, Config{})
-	err := c.AddMembers(context.Background(), "g1", make([]string, 250)...)
+	err := c.sendAdds(context.Background(), "g1", make([]string, 250))
 	const want = "adding members 101-200 of 250, group g1: scim: PATCH /scim/v2/Groups/g1: 400 Bad Request (scimType invalidValue): no such user u150"
 	if err == nil || err.Error() != want {
 		t.Errorf("got  %v\nwant %s", err, want)
@@ -252,7 +254,7 @@ func TestFind(t *testing.T) {
 		{"none", "200", `{"totalResults":0,"Resources":[]}`, `scim: not found: no user with userName "ann@main.com"`},
 		{"404", "404", `{"status":"404"}`, `scim: not found: no user with userName "ann@main.com"`},
 		{"filter ignored", "200", `{"totalResults":2,"Resources":[{"id":"1","userName":"bob"},{"id":"2","userName":"ann@main.com"}]}`, "2"},
-		{"two", "200", `{"Resources":[{"id":"1","userName":"ann@main.com"},{"id":"2","userName":"ANN@main.com"}]}`, `scim: 2 users have userName "ann@main.com"`},
+		{"two", "200", `{"Resources":[{"id":"1","userName":"ann@main.com"},{"id":"2","userName":"ANN@main.com"}]}`, `scim: 2 users have userName "ann@main.com" (ids 1, 2)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -332,4 +334,77 @@ func TestReplaceSendsIfMatchWithETags(t *testing.T) {
 	if got := s.requests()[0].Header.Get("If-Match"); got != `W/"3"` {
 		t.Errorf("If-Match %q", got)
 	}
+}
+
+// A server that answers a PATCH with 204 No Content: PatchUser reads the
+// user back, so callers always get the resource.
+func TestPatchUserReadsBackAfter204(t *testing.T) {
+	s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPatch {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		reply(w, 200, `{"id":"u1","userName":"ann@main.com","active":false}`)
+	})
+	c, _ := newClient(t, s, Config{})
+	u, err := c.PatchUser(context.Background(), "u1", []PatchOp{{Op: OpReplace, Path: "active", Value: false}})
+	if err != nil || u == nil || u.ID != "u1" || u.Active == nil || *u.Active {
+		t.Fatalf("PatchUser = %+v, %v; want u1, inactive", u, err)
+	}
+	var got []string
+	for _, r := range s.requests() {
+		got = append(got, r.Method+" "+r.Path)
+	}
+	if want := []string{"PATCH /Users/u1", "GET /Users/u1"}; !slices.Equal(got, want) {
+		t.Errorf("requests %q, want %q", got, want)
+	}
+}
+
+// Every type printed as JSON has snake_case keys (DESIGN.md §2).
+func TestJSONIsSnakeCase(t *testing.T) {
+	d := &Discovery{Bulk: BulkSupport{Supported: true}, ResourceTypes: []ResourceType{{Name: "User", Extensions: []string{"x"}}},
+		Schemas: []string{"s"}, AuthenticationSchemes: []string{"oauthbearertoken"}, Notes: []string{"n"}}
+	for _, v := range []any{
+		d,
+		&TestResult{URL: "u", Discovery: d, Filter: "f", FilterStatus: 200, Duration: time.Second, Notes: []string{"n"}},
+		&MemberChanges{Added: []string{"a"}, AlreadyMembers: []string{"b"}, Removed: []string{"c"}, NotMembers: []string{"d"}},
+	} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range jsonKeys(m) {
+			if !snakeRE.MatchString(k) {
+				t.Errorf("%T: key %q is not snake_case in %s", v, k, b)
+			}
+		}
+	}
+	var r map[string]any
+	b, _ := json.Marshal(TestResult{Duration: 1500 * time.Millisecond})
+	if json.Unmarshal(b, &r); r["duration_ms"] != 1500.0 {
+		t.Errorf("TestResult JSON %s: want duration_ms 1500", b)
+	}
+}
+
+var snakeRE = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
+
+// jsonKeys returns every object key in v, at any depth.
+func jsonKeys(v any) []string {
+	var keys []string
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			keys = append(keys, k)
+			keys = append(keys, jsonKeys(e)...)
+		}
+	case []any:
+		for _, e := range v {
+			keys = append(keys, jsonKeys(e)...)
+		}
+	}
+	return keys
 }

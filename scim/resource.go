@@ -143,12 +143,16 @@ func findOne[T any](ctx context.Context, c *Client, k kind[T], attr, value strin
 	case 1:
 		return hits[0], nil
 	}
-	return nil, fmt.Errorf("scim: %d %ss have %s %s", len(hits), k.noun, attr, quote(value))
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = k.id(h)
+	}
+	return nil, &AmbiguousError{Kind: k.noun, Attr: attr, Value: value, Matches: ids}
 }
 
 func get[T any](ctx context.Context, c *Client, k kind[T], id string) (*T, error) {
 	if id == "" {
-		return nil, fmt.Errorf("scim: no %s id given", k.noun)
+		return nil, invalidf("scim: no %s id given", k.noun)
 	}
 	resp, err := c.do(ctx, &request{method: http.MethodGet, path: k.path(id)})
 	if err != nil {
@@ -272,4 +276,24 @@ func (c *Client) remove(ctx context.Context, path string) error {
 		return nil
 	}
 	return err
+}
+
+// resolve returns what the first of steps (by id, by name, by externalId)
+// finds. A step that finds nothing hands over to the next; so does a
+// server that refuses ref as an id (400: not the form its ids take). An
+// ambiguous match or any other failure stops the search.
+func resolve[T any](ctx context.Context, ref, noun, nameAttr string, steps ...func(context.Context) (*T, error)) (*T, error) {
+	for i, step := range steps {
+		v, err := step(ctx)
+		var e *Error
+		switch {
+		case err == nil:
+			return v, nil
+		case errors.Is(err, ErrNotFound):
+		case i == 0 && errors.As(err, &e) && e.Status == http.StatusBadRequest:
+		default:
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%w: no %s with id, %s or externalId %s", ErrNotFound, noun, nameAttr, quote(ref))
 }

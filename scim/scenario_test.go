@@ -418,8 +418,8 @@ func scenarioGroups(t *testing.T, tg *target, c *scim.Client) {
 	if err != nil || adopted {
 		t.Fatalf("CreateGroup = %v, adopted %v, %v", g, adopted, err)
 	}
-	if err := c.RenameGroup(t.Context(), g.ID, "Scenario Revenue"); err != nil {
-		t.Fatal(err)
+	if renamed, err := c.RenameGroup(t.Context(), g, "Scenario Revenue"); err != nil || !renamed {
+		t.Fatalf("RenameGroup = %v, %v; want true, nil", renamed, err)
 	}
 	got, err := c.GetGroup(t.Context(), g.ID)
 	if err != nil {
@@ -459,22 +459,32 @@ func scenarioMembers(t *testing.T, tg *target, c *scim.Client) {
 	id := func(i int) string { return users[i].ID }
 	g := createGroup(t, c, "Scenario Five")
 
-	if err := c.AddMembers(t.Context(), g.ID, id(0), id(1), id(2)); err != nil {
+	if ch, err := c.AddMembers(t.Context(), g.ID, id(0), id(1), id(2)); err != nil {
 		t.Fatal(err)
+	} else if want := []string{id(0), id(1), id(2)}; !slices.Equal(ch.Added, want) || ch.AlreadyMembers != nil {
+		t.Errorf("AddMembers to an empty group = %+v, want added %q", ch, want)
 	}
 	if got, want := memberIDs(t, c, g.ID), sorted(id(0), id(1), id(2)); !slices.Equal(got, want) {
 		t.Errorf("after adding 0, 1, 2: members %q, want %q", got, want)
 	}
-	if err := c.RemoveMembers(t.Context(), g.ID, id(1)); err != nil {
+	if ch, err := c.RemoveMembers(t.Context(), g.ID, id(1), id(3)); err != nil {
 		t.Fatal(err)
+	} else if !slices.Equal(ch.Removed, []string{id(1)}) || !slices.Equal(ch.NotMembers, []string{id(3)}) {
+		t.Errorf("RemoveMembers(1, 3) = %+v, want removed [1], not members [3]", ch)
 	}
 	if got, want := memberIDs(t, c, g.ID), sorted(id(0), id(2)); !slices.Equal(got, want) {
 		t.Errorf("after removing 1: members %q, want %q", got, want)
 	}
 	tg.pinBody(t, "member removal", http.MethodPatch, "/Groups/"+g.ID,
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"`+id(1)+`\"]"}]}`)
-	if err := c.AddMembers(t.Context(), g.ID, id(0)); err != nil {
+	before := len(tg.sent(http.MethodPatch, "/Groups/"+g.ID))
+	if ch, err := c.AddMembers(t.Context(), g.ID, id(0)); err != nil {
 		t.Fatal(err)
+	} else if ch.Added != nil || !slices.Equal(ch.AlreadyMembers, []string{id(0)}) {
+		t.Errorf("AddMembers of a member = %+v, want already members [0]", ch)
+	}
+	if n := len(tg.sent(http.MethodPatch, "/Groups/"+g.ID)) - before; n != 0 {
+		t.Errorf("adding a member again sent %d PATCH requests, want none", n)
 	}
 	if got, want := memberIDs(t, c, g.ID), sorted(id(0), id(2)); !slices.Equal(got, want) {
 		t.Errorf("after adding 0 again: members %q, want %q", got, want)
@@ -482,7 +492,7 @@ func scenarioMembers(t *testing.T, tg *target, c *scim.Client) {
 
 	many := createUsers(t, c, "members250", 250)
 	big := createGroup(t, c, "Scenario 250")
-	if err := c.AddMembers(t.Context(), big.ID, userIDs(many)...); err != nil {
+	if _, err := c.AddMembers(t.Context(), big.ID, userIDs(many)...); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := memberIDs(t, c, big.ID), userIDs(many); !slices.Equal(got, want) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -34,14 +35,35 @@ func (c *Client) ListUsers(ctx context.Context, opt ListOptions) ([]*User, error
 
 // FindUser returns the user whose userName is userName (compared without
 // regard to case, as RFC 7643 says), asking with the filter userName eq;
-// ErrNotFound when there is none.
+// ErrNotFound when there is none, an *AmbiguousError when the server has
+// more than one.
 func (c *Client) FindUser(ctx context.Context, userName string) (*User, error) {
 	if userName == "" {
-		return nil, errors.New("scim: finding a user: no userName")
+		return nil, invalidf("scim: finding a user: no userName")
 	}
 	return findOne(ctx, c, userKind, "userName", userName, func(u *User) bool {
 		return strings.EqualFold(u.UserName, userName)
 	})
+}
+
+// findUserByExternalID returns the user whose externalId is id (compared
+// exactly: externalId is case-exact, RFC 7643 §3.1).
+func (c *Client) findUserByExternalID(ctx context.Context, id string) (*User, error) {
+	return findOne(ctx, c, userKind, "externalId", id, func(u *User) bool { return u.ExternalID == id })
+}
+
+// ResolveUser finds the user that ref names, as a person would name it: an
+// id, else a userName (without regard to case), else an externalId. It
+// returns ErrNotFound when none matches, an *AmbiguousError when a userName
+// or externalId is held by several users, and ErrInvalid for an empty ref.
+func (c *Client) ResolveUser(ctx context.Context, ref string) (*User, error) {
+	if ref == "" {
+		return nil, invalidf("scim: no user named: give an id, a userName or an externalId")
+	}
+	return resolve(ctx, ref, "user", "userName",
+		func(ctx context.Context) (*User, error) { return c.GetUser(ctx, ref) },
+		func(ctx context.Context) (*User, error) { return c.FindUser(ctx, ref) },
+		func(ctx context.Context) (*User, error) { return c.findUserByExternalID(ctx, ref) })
 }
 
 // lookupUser finds the user that a create of u may have made or
@@ -49,7 +71,7 @@ func (c *Client) FindUser(ctx context.Context, userName string) (*User, error) {
 func (c *Client) lookupUser(ctx context.Context, u *User) (*User, error) {
 	found, err := c.FindUser(ctx, u.UserName)
 	if errors.Is(err, ErrNotFound) && u.ExternalID != "" {
-		return findOne(ctx, c, userKind, "externalId", u.ExternalID, func(f *User) bool { return f.ExternalID == u.ExternalID })
+		return c.findUserByExternalID(ctx, u.ExternalID)
 	}
 	return found, err
 }
@@ -61,12 +83,73 @@ func (c *Client) lookupUser(ctx context.Context, u *User) (*User, error) {
 // user is the existing one, found by userName (or externalId): on a 409,
 // and when a retried POST finds that an earlier attempt, which failed
 // with a timeout, a reset or a 5xx, was applied after all. An adopted
-// user's attributes may differ from u: compare with DiffUser and patch.
+// user's attributes may differ from u: EnsureUser brings them in line.
 func (c *Client) CreateUser(ctx context.Context, u *User) (created *User, adopted bool, err error) {
 	if u.UserName == "" {
-		return nil, false, errors.New("scim: creating a user: no userName")
+		return nil, false, invalidf("scim: creating a user: no userName")
 	}
 	return create(ctx, c, userKind, u, func(ctx context.Context) (*User, error) { return c.lookupUser(ctx, u) })
+}
+
+// EnsureUser creates want, or adopts the user the server already has (see
+// CreateUser) and updates it to want: every attribute want sets (a
+// non-empty string, a non-nil Active or Emails) is applied with one PATCH
+// of only what differs; attributes want leaves empty are kept, and so is
+// the userName as the server spells it (it matched without regard to
+// case). It returns the user as the server then has it, and adopted.
+func (c *Client) EnsureUser(ctx context.Context, want *User) (u *User, adopted bool, err error) {
+	u, adopted, err = c.CreateUser(ctx, want)
+	if err != nil || !adopted {
+		return u, adopted, err
+	}
+	target := Overlay(u, want)
+	target.UserName = u.UserName
+	ops := DiffUser(u, target)
+	if len(ops) == 0 {
+		return u, true, nil
+	}
+	u, err = c.PatchUser(ctx, u.ID, ops)
+	if err != nil {
+		return nil, true, fmt.Errorf("updating adopted user %s: %w", target.UserName, err)
+	}
+	return u, true, nil
+}
+
+// Overlay returns a copy of have with the attributes that set sets
+// applied: each non-empty string DiffUser manages, a non-nil Active, a
+// non-nil Emails (an empty non-nil slice removes them). It is the wanted
+// state of a partial update, to pass to DiffUser. have is not modified.
+func Overlay(have, set *User) *User {
+	u := *have
+	u.Emails = slices.Clone(have.Emails)
+	if have.Active != nil {
+		a := *have.Active
+		u.Active = &a
+	}
+	str := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	str(&u.UserName, set.UserName)
+	str(&u.ExternalID, set.ExternalID)
+	str(&u.Name.GivenName, set.Name.GivenName)
+	str(&u.Name.FamilyName, set.Name.FamilyName)
+	str(&u.Enterprise.Department, set.Enterprise.Department)
+	str(&u.Enterprise.EmployeeNumber, set.Enterprise.EmployeeNumber)
+	str(&u.Enterprise.CostCenter, set.Enterprise.CostCenter)
+	str(&u.Enterprise.Division, set.Enterprise.Division)
+	if set.Active != nil {
+		a := *set.Active
+		u.Active = &a
+	}
+	if set.Emails != nil {
+		u.Emails = slices.Clone(set.Emails)
+		if u.Emails == nil {
+			u.Emails = []Email{}
+		}
+	}
+	return &u
 }
 
 // ReplaceUser replaces the user u.ID with u (PUT): attributes u leaves
@@ -78,23 +161,37 @@ func (c *Client) ReplaceUser(ctx context.Context, u *User) (*User, error) {
 }
 
 // PatchUser applies ops to the user id in one request (see DiffUser) and
-// returns the user as the server has it, or nil when the server answers
-// 204 No Content. Empty ops send nothing and return (nil, nil).
-// ErrUnsupported when the server says it does not support PATCH.
+// returns the user as the server then has it: from the response, or read
+// with a GET when the server answers 204 No Content (as many do). Empty ops
+// send no PATCH; the user is read. ErrUnsupported when the server says it
+// does not support PATCH.
 func (c *Client) PatchUser(ctx context.Context, id string, ops []PatchOp) (*User, error) {
 	if id == "" {
-		return nil, errors.New("scim: patching a user: no id")
+		return nil, invalidf("scim: patching a user: no id")
 	}
 	resp, err := c.patch(ctx, userKind.path(id), ops)
-	if err != nil || resp == nil {
+	if err != nil {
 		return nil, err
 	}
-	return decodeResource[User](c, "PATCH", userKind.path(id), resp)
+	var u *User
+	if resp != nil {
+		if u, err = decodeResource[User](c, "PATCH", userKind.path(id), resp); err != nil {
+			return nil, err
+		}
+	}
+	if u == nil {
+		return c.GetUser(ctx, id)
+	}
+	return u, nil
 }
 
 // DeactivateUser sets active to false: {"op":"replace","path":"active","value":false}.
+// It does not read the user back.
 func (c *Client) DeactivateUser(ctx context.Context, id string) error {
-	_, err := c.PatchUser(ctx, id, []PatchOp{{Op: OpReplace, Path: "active", Value: false}})
+	if id == "" {
+		return invalidf("scim: deactivating a user: no id")
+	}
+	_, err := c.patch(ctx, userKind.path(id), []PatchOp{{Op: OpReplace, Path: "active", Value: false}})
 	return err
 }
 
@@ -102,7 +199,7 @@ func (c *Client) DeactivateUser(ctx context.Context, id string) error {
 // an earlier attempt of this call deleted it).
 func (c *Client) DeleteUser(ctx context.Context, id string) error {
 	if id == "" {
-		return fmt.Errorf("scim: deleting a user: no id")
+		return invalidf("scim: deleting a user: no id")
 	}
 	return c.remove(ctx, userKind.path(id))
 }
