@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -145,7 +146,7 @@ func runCodeNew(f *factory, opts *codeNewOptions, arg string) error {
 		if err != nil {
 			return usageError(fmt.Errorf("--subdomain: %w", err), "")
 		}
-		if n != d && !contains(subs, n) {
+		if n != d && !slices.Contains(subs, n) {
 			subs = append(subs, n)
 		}
 	}
@@ -425,13 +426,4 @@ func human(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%d seconds", int(d.Seconds()))
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
