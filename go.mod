@@ -3,6 +3,7 @@ module github.com/orgctl/orgctl
 go 1.26.0
 
 require (
+	github.com/agnivade/levenshtein v1.2.2
 	github.com/fatih/color v1.19.0
 	github.com/mattn/go-isatty v0.0.24
 	github.com/miekg/dns v1.1.73

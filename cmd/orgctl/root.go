@@ -162,6 +162,7 @@ provider over SCIM 2.0.
 		newVersionCmd(f),
 	)
 	addHelpTopics(root)
+	rejectUnknownWords(root)
 	return root
 }
 
