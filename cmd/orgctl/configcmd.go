@@ -69,11 +69,9 @@ func newVersionCmd(f *factory) *cobra.Command {
 					}
 				}
 			}
-			if f.opts.Output != "text" {
-				return writeJSON(f.io.Out, f.opts.Output, v)
-			}
-			fmt.Fprintf(f.io.Out, "orgctl %s (%s)\n", v.Version, v.Go)
-			return nil
+			return f.printer().Print(v, func(t *textOut) {
+				fmt.Fprintf(t.W, "orgctl %s (%s)\n", v.Version, v.Go)
+			})
 		},
 	}
 }

@@ -59,3 +59,15 @@ func TestGroupWithoutWordShowsHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestQuietPrintsNothing holds that -q silences stdout for commands that
+// only print.
+func TestQuietPrintsNothing(t *testing.T) {
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir()}
+	for _, args := range [][]string{{"version", "-q"}, {"version", "-q", "-o", "json"}, {"config", "show", "-q"}, {"code", "list", "-q"}} {
+		code, stdout, stderr := runCmd(t, false, env, args...)
+		if code != exitOK || stdout != "" {
+			t.Errorf("orgctl %s: exit %d, stdout %q (stderr %q), want exit 0 and nothing", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
+}

@@ -64,8 +64,8 @@ comments are skipped). The code comes from --code, else from the codes stored by
 
 func addVerifyFlags(fs *flagSet, opts *verifyOptions) {
 	fs.StringVar(&opts.Code, "code", "", "the code to look for: logmein-verification-code=UUID or the bare UUID (default: the stored one)")
-	fs.DurationVar(&opts.Wait, "wait", 0, "keep checking until verified or this long has passed (e.g. 15m)")
-	fs.DurationVar(&opts.Interval, "interval", verify.DefaultInterval, "first pause between checks with --wait; it grows up to 30s")
+	fs.Var(newDaysDuration(&opts.Wait, 0), "wait", "keep checking until verified or this long has passed (e.g. 15m)")
+	fs.Var(newDaysDuration(&opts.Interval, verify.DefaultInterval), "interval", "first pause between checks with --wait; it grows up to 30s")
 }
 
 func addStrictFlag(fs *flagSet, opts *verifyOptions) {
