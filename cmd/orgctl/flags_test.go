@@ -66,13 +66,3 @@ func TestDaysDuration(t *testing.T) {
 		}
 	}
 }
-
-// walkFlags calls fn for every flag of every command of the tree, each
-// once (persistent flags with the command that declares them).
-func walkFlags(c *cobra.Command, fn func(*cobra.Command, *pflag.Flag)) {
-	c.LocalNonPersistentFlags().VisitAll(func(fl *pflag.Flag) { fn(c, fl) })
-	c.PersistentFlags().VisitAll(func(fl *pflag.Flag) { fn(c, fl) })
-	for _, sub := range c.Commands() {
-		walkFlags(sub, fn)
-	}
-}

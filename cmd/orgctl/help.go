@@ -39,7 +39,7 @@ the flag name with underscores. Precedence: flag > environment > file > default.
   ORGCTL_VERBOSE       -v, --verbose
   ORGCTL_NO_COLOR      --no-color
   ORGCTL_CONFIG        --config FILE
-  ORGCTL_TIMEOUT       --timeout DURATION (e.g. 30s, 5m)
+  ORGCTL_TIMEOUT       --timeout DURATION (e.g. 30s, 5m, 1d)
   ORGCTL_STATE_DIR     --state-dir DIR (default $XDG_STATE_HOME/orgctl,
                        or ~/.local/state/orgctl)
   ORGCTL_RESOLVER      --resolver HOST:PORT, comma-separated for several
@@ -55,6 +55,15 @@ the flag name with underscores. Precedence: flag > environment > file > default.
   ORGCTL_SCIM_CA_FILE  --ca-file of the scim commands (config: scim.ca_file)
   ORGCTL_SCIM_TOKEN    the SCIM bearer token (config: scim.token, in a file
                        only its owner can read); there is no flag for it
+
+The config file may hold the key of any flag of any command (wait, validity,
+scim.url…) and these, which are no flag's: scim.token, scim.verified_domains,
+scim.mapping and scim.scope. A key that nothing reads is an error (exit 2)
+naming the closest known key, so that a typo never falls back to a default.
+
+Durations (--timeout, --validity, --wait, --interval…), on the command line, in
+the environment or in the file, are Go durations (90s, 15m, 1h30m) or whole days
+(10d).
 
 Other variables:
 

@@ -183,6 +183,9 @@ func (f *factory) configure(cmd *cobra.Command) error {
 		return usageError(err, "fix the file or point --config at another one")
 	}
 	f.viper = v
+	if err := config.CheckKeys(v, flagKeys(cmd.Root())); err != nil {
+		return usageError(err, "fix the file; 'orgctl help environment' lists the keys")
+	}
 	settings, err := config.Apply(v, cmd.Flags(), f.lookupEnv)
 	if err != nil {
 		return usageError(err, "")

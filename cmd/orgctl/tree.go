@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/orgctl/orgctl/config"
 )
@@ -76,4 +79,63 @@ func suggestion(c *cobra.Command, word, see string) string {
 		hint = fmt.Sprintf("did you mean %q? %s", s, hint)
 	}
 	return hint
+}
+
+// walkFlags calls fn for every flag of every command of the tree below c,
+// each once: a persistent flag with the command that declares it. Cobra's
+// --help and --version are left out.
+func walkFlags(c *cobra.Command, fn func(*cobra.Command, *pflag.Flag)) {
+	visit := func(fl *pflag.Flag) {
+		if fl.Name != "help" && fl.Name != "version" {
+			fn(c, fl)
+		}
+	}
+	c.LocalNonPersistentFlags().VisitAll(visit)
+	c.PersistentFlags().VisitAll(visit)
+	for _, sub := range c.Commands() {
+		walkFlags(sub, fn)
+	}
+}
+
+// flagKeys are the config keys of every flag of the tree, which with the
+// keys config knows of are all that a config file may hold.
+func flagKeys(root *cobra.Command) []string {
+	var keys []string
+	walkFlags(root, func(_ *cobra.Command, fl *pflag.Flag) {
+		if k := config.Key(fl); !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	})
+	return keys
+}
+
+// allSettings are the settings of every command of the tree, not only
+// those of the command being run (which f.settings holds, already
+// applied): each flag's value and source as that command would see it, and
+// the keys that are no flag's. A flag whose key several commands share
+// (--code, --strict) is shown once.
+func (f *factory) allSettings(root *cobra.Command) (config.Settings, error) {
+	others := pflag.NewFlagSet("all", pflag.ContinueOnError)
+	keys := map[string]bool{}
+	walkFlags(root, func(_ *cobra.Command, fl *pflag.Flag) {
+		k := config.Key(fl)
+		if _, ok := f.settings[k]; ok || keys[k] {
+			return
+		}
+		keys[k] = true
+		c := *fl // the same value; no shorthand, which two commands may share
+		c.Shorthand = ""
+		others.AddFlag(&c)
+	})
+	settings, err := config.Apply(f.viper, others, f.lookupEnv)
+	if err != nil {
+		return nil, usageError(err, "")
+	}
+	for k, s := range config.FileSettings(f.viper, f.lookupEnv) {
+		if _, ok := settings[k]; !ok {
+			settings[k] = s
+		}
+	}
+	maps.Copy(settings, f.settings)
+	return settings, nil
 }
