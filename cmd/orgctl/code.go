@@ -64,6 +64,7 @@ With --code, store a code the provider issued instead of generating one.`,
 	fs.StringSliceVar(&opts.Subdomains, "subdomain", nil, "also publish at this subdomain (www or www.main.com), repeatable")
 	fs.Var(newDaysDuration(&opts.Validity, defaultValidity), "validity", "how long the code is valid, e.g. 10d or 72h (at most 30d)")
 	fs.StringVar(&opts.Code, "code", "", "store this provider-issued code instead of generating one")
+	requireValue(fs, "code")
 	fs.BoolVar(&opts.Force, "force", false, "replace an active code (the old one is kept in the record's history)")
 	return cmd
 }
@@ -145,6 +146,10 @@ func runCodeNew(f *factory, opts *codeNewOptions, arg string) error {
 		n, err := domain.Join(d, s)
 		if err != nil {
 			return usageError(fmt.Errorf("--subdomain: %w", err), "")
+		}
+		if meant, ok := domain.MeantAsIs(d, s); ok {
+			f.warnf("--subdomain %s is not under %s, so it is taken relative to it: the record goes at %s; if you meant %s, that is another domain: run 'orgctl code new %s'",
+				s, d, n, meant, meant)
 		}
 		if n != d && !slices.Contains(subs, n) {
 			subs = append(subs, n)

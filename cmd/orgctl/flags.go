@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // daysDuration is the value of every duration flag (--timeout, --validity,
@@ -56,3 +58,25 @@ func (v *daysDuration) String() string {
 
 // Type names the value in help: "duration" like pflag's own.
 func (v *daysDuration) Type() string { return "duration" }
+
+// annotationNonEmpty marks a flag that, when given, must have a value.
+const annotationNonEmpty = "orgctl_nonempty"
+
+// requireValue makes an empty value of the flag name a usage error:
+// `--code "$CODE"` with CODE unset must not fall back to the default (a
+// generated or the stored code) as if no --code had been given.
+func requireValue(fs *flagSet, name string) {
+	_ = fs.SetAnnotation(name, annotationNonEmpty, []string{"true"})
+}
+
+// checkNonEmpty refuses an empty value given on the command line for a
+// flag marked with requireValue.
+func checkNonEmpty(fs *flagSet) error {
+	var err error
+	fs.Visit(func(fl *pflag.Flag) {
+		if err == nil && fl.Annotations[annotationNonEmpty] != nil && strings.TrimSpace(fl.Value.String()) == "" {
+			err = usageErrorf(fmt.Sprintf("give a value, or leave --%s out", fl.Name), "--%s is empty (an unset variable?)", fl.Name)
+		}
+	})
+	return err
+}

@@ -178,6 +178,9 @@ func (f *factory) configure(cmd *cobra.Command) error {
 			path = config.DefaultPath(f.getenv)
 		}
 	}
+	if err := checkNonEmpty(cmd.Flags()); err != nil {
+		return err
+	}
 	v := viper.New()
 	if err := config.Read(v, path, explicit); err != nil {
 		return usageError(err, "fix the file or point --config at another one")

@@ -64,6 +64,7 @@ comments are skipped). The code comes from --code, else from the codes stored by
 
 func addVerifyFlags(fs *flagSet, opts *verifyOptions) {
 	fs.StringVar(&opts.Code, "code", "", "the code to look for: logmein-verification-code=UUID or the bare UUID (default: the stored one)")
+	requireValue(fs, "code")
 	fs.Var(newDaysDuration(&opts.Wait, 0), "wait", "keep checking until verified or this long has passed (e.g. 15m)")
 	fs.Var(newDaysDuration(&opts.Interval, verify.DefaultInterval), "interval", "first pause between checks with --wait; it grows up to 30s")
 }

@@ -299,3 +299,29 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+func TestMeantAsIs(t *testing.T) {
+	tests := []struct {
+		domain, sub string
+		want        string // "" when sub does not look meant as is
+	}{
+		{"sub.main.com", "www.other.com", "www.other.com"},
+		{"sub.main.com", "WWW.Main.Com", "www.main.com"},
+		{"main.co.uk", "www.other.co.uk", "www.other.co.uk"},
+		{"main.test", "www.other.test", "www.other.test"},
+		{"main.com", "eu.shop", ""},
+		{"main.com", "www", ""},
+		{"main.com", "www.main.com", ""},
+		{"main.com", "www.main.com.", ""},
+		{"main.com", "@", ""},
+		{"main.com", "www.other.org", ""},
+		{"main.co.uk", "www.co", ""},
+		{"main.com", "bad..name.com", ""},
+	}
+	for _, tt := range tests {
+		got, ok := MeantAsIs(tt.domain, tt.sub)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("MeantAsIs(%q, %q) = %q, %v; want %q", tt.domain, tt.sub, got, ok, tt.want)
+		}
+	}
+}
