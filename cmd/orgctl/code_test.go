@@ -42,7 +42,7 @@ func TestCodeNewSubdomainWarning(t *testing.T) {
 	}
 }
 
-// TestEmptyFlagValueRefused holds that --code ” (an unset variable in a
+// TestEmptyFlagValueRefused holds that an empty --code (an unset variable in a
 // script) is a usage error, not a silent fall back to a generated or stored
 // code.
 func TestEmptyFlagValueRefused(t *testing.T) {
