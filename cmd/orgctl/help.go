@@ -15,12 +15,17 @@ const exitCodesHelp = `orgctl's exit status tells scripts what happened:
   1    could not complete: network failure, timeout, SERVFAIL, internal error
        (indeterminate: retry later)
   2    usage or configuration error: bad flag, bad domain, bad config file,
-       missing code
+       missing code, state that cannot be used (a damaged state file, one
+       from a newer orgctl, a state directory that cannot be made or read)
   3    checked, and at least one domain is not verified (not_found, mismatch,
        propagating or partial)
   4    authentication or authorization failed (SCIM 401/403, missing token)
   5    a safety stop: deletion threshold exceeded, or the sync job is quarantined
   130  interrupted (SIGINT or SIGTERM)
+
+The state rule: state that orgctl cannot use as it is must be fixed by
+someone, so it is exit 2 like any other configuration error; retrying would
+fail the same way. Only a state locked by another orgctl for too long is 1.
 
 When several domains are checked and some could not be checked (status
 "error") while others are not verified, the exit status is 1: retrying may

@@ -391,31 +391,6 @@ func methodResults(r *verify.Result) []*verify.Result {
 	return []*verify.Result{r}
 }
 
-// openStore opens the state under --state-dir. A directory that cannot
-// be made is a configuration error (exit 2); a locked or damaged state
-// file is not (exit 1), and the error says what to do.
-//
-// The store is opened once per run: opening checks the whole file, and
-// verify needs it for the codes, for what it knows of other codes and
-// for the history.
-func (f *factory) openStore() (*store.Store, error) {
-	if f.store != nil {
-		return f.store, nil
-	}
-	st, err := store.Open(f.opts.StateDir)
-	switch {
-	case err == nil:
-		f.store = st
-		return st, nil
-	case errors.Is(err, store.ErrLocked):
-		return nil, &cliError{code: exitFailure, err: err, hint: "another orgctl is using the state; retry when it is done"}
-	case errors.Is(err, store.ErrCorrupt), errors.Is(err, store.ErrSchema):
-		return nil, &cliError{code: exitFailure, err: err}
-	default:
-		return nil, usageError(err, "check --state-dir (ORGCTL_STATE_DIR)")
-	}
-}
-
 func (f *factory) warnf(format string, args ...any) {
 	p := palette{on: f.io.colorErr()}
 	fmt.Fprintf(f.io.ErrOut, "orgctl: %s %s\n", p.yellow("warning:"), fmt.Sprintf(format, args...))
