@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/orgctl/orgctl/internal/sandbox"
+	"github.com/orgctl/orgctl/cmd/orgctl/internal/sandbox"
 )
 
 // sandboxOptions are the options of `orgctl sandbox`.
