@@ -65,3 +65,30 @@ func TestEmptyFlagValueRefused(t *testing.T) {
 		t.Errorf("code list after the refusals: exit %d, %q; want nothing stored", code, stdout)
 	}
 }
+
+// TestCodeListTable holds the text list: aligned under a header on a
+// terminal, tab-separated without it when piped.
+func TestCodeListTable(t *testing.T) {
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir()}
+	if code, _, stderr := runCmd(t, false, env, "code", "new", "main.test", "--code", "668e156b-f5d3-430e-9944-f1d4385d043e", "-q"); code != exitOK {
+		t.Fatalf("code new: exit %d, %s", code, stderr)
+	}
+	tests := []struct {
+		tty  bool
+		want string
+	}{
+		{false, "main.test\t668e156b-f5d3-430e-9944-f1d4385d043e\tactive\t2026-11-28\t2026-12-08\tnever\n"},
+		{true, "DOMAIN     CODE                                  STATUS  CREATED     EXPIRES     LAST CHECK\n" +
+			"main.test  668e156b-f5d3-430e-9944-f1d4385d043e  active  2026-11-28  2026-12-08  never\n"},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := runCmd(t, tt.tty, env, "code", "list", "--no-color")
+		if code != exitOK || stdout != tt.want {
+			t.Errorf("tty %v: exit %d, stdout\n%q\nwant\n%q (stderr %q)", tt.tty, code, stdout, tt.want, stderr)
+		}
+	}
+	code, stdout, _ := runCmd(t, false, env, "code", "revoke", "main.test", "-o", "jsonl")
+	if code != exitOK || !strings.Contains(stdout, `"status":"revoked"`) {
+		t.Errorf("code revoke -o jsonl: exit %d, %q; want the revoked code", code, stdout)
+	}
+}
