@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 BIN     := bin/orgctl
 
-.PHONY: all build deps debs demo test unit lint fmt vet staticcheck bench fuzz clean
+.PHONY: all build deps debs demo docs test unit lint fmt vet staticcheck bench fuzz clean
 
 all: build
 
@@ -30,6 +30,11 @@ $(SCIMMY)/node_modules/.package-lock.json: $(SCIMMY)/package.json $(SCIMMY)/pack
 ## demo: an offline walk-through against the sandbox servers on 127.0.0.1.
 demo: build
 	scripts/demo.sh $(BIN)
+
+## docs: regenerate the man pages (docs/man) and the command reference (docs/cli) from the command tree.
+## A test (TestGeneratedDocs) fails when they are stale.
+docs:
+	UPDATE_DOCS=1 $(GO) test -count=1 -run '^TestGeneratedDocs$$' ./cmd/orgctl
 
 ## test: everything — lint, unit, end-to-end and integration tests against BIND and Unbound.
 test: deps lint

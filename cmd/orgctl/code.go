@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -63,6 +63,7 @@ With --code, store a code the provider issued instead of generating one.`,
 	fs.StringSliceVar(&opts.Subdomains, "subdomain", nil, "also publish at this subdomain (www or www.main.com), repeatable")
 	fs.Var(newDaysDuration(&opts.Validity, defaultValidity), "validity", "how long the code is valid, e.g. 10d or 72h (at most 30d)")
 	fs.StringVar(&opts.Code, "code", "", "store this provider-issued code instead of generating one")
+	requireValue(fs, "code")
 	fs.BoolVar(&opts.Force, "force", false, "replace an active code (the old one is kept in the record's history)")
 	return cmd
 }
@@ -145,7 +146,11 @@ func runCodeNew(f *factory, opts *codeNewOptions, arg string) error {
 		if err != nil {
 			return usageError(fmt.Errorf("--subdomain: %w", err), "")
 		}
-		if n != d && !contains(subs, n) {
+		if meant, ok := domain.MeantAsIs(d, s); ok {
+			f.warnf("--subdomain %s is not under %s, so it is taken relative to it: the record goes at %s; if you meant %s, that is another domain: run 'orgctl code new %s'",
+				s, d, n, meant, meant)
+		}
+		if n != d && !slices.Contains(subs, n) {
 			subs = append(subs, n)
 		}
 	}
@@ -171,18 +176,11 @@ func runCodeNew(f *factory, opts *codeNewOptions, arg string) error {
 		}
 		return err
 	}
-	if f.opts.Quiet {
-		return nil
-	}
 	if stored, err := st.Code(d); err == nil {
 		rec = stored // with the codes it replaced
 	}
 	v := viewOf(rec, now, nil)
-	if f.opts.Output != "text" {
-		return writeJSON(f.io.Out, f.opts.Output, v)
-	}
-	printCodeNew(f.io.Out, palette{on: f.io.colorOut()}, v, now)
-	return nil
+	return f.printer().Print(v, func(t *textOut) { printCodeNew(t.W, t.P, v, now) })
 }
 
 func printCodeNew(w io.Writer, p palette, v codeView, now time.Time) {
@@ -247,24 +245,22 @@ func runCodeShow(f *factory, arg string, records, file bool) error {
 	if err != nil {
 		return err
 	}
-	if f.opts.Quiet {
-		return nil
-	}
 	now := f.now()
 	v := viewOf(rec, now, history)
-	if f.opts.Output != "text" {
-		return writeJSON(f.io.Out, f.opts.Output, v)
-	}
-	w, p := f.io.Out, palette{on: f.io.colorOut()}
+	return f.printer().Print(v, func(t *textOut) { printCodeShow(t, v, now, records, file) })
+}
+
+func printCodeShow(t *textOut, v codeView, now time.Time, records, file bool) {
+	w, p := t.W, t.P
 	if file {
 		fmt.Fprint(w, v.HTTP.Body)
-		return nil
+		return
 	}
 	if records {
 		for _, r := range v.Records {
 			fmt.Fprintln(w, r.FQDNLine)
 		}
-		return nil
+		return
 	}
 	fmt.Fprintf(w, "domain:    %s\n", p.bold(v.Domain))
 	fmt.Fprintf(w, "code:      %s\n", v.Value)
@@ -282,18 +278,17 @@ func runCodeShow(f *factory, arg string, records, file bool) error {
 		fmt.Fprintf(w, "record:    %s\n", r.FQDNLine)
 	}
 	fmt.Fprintf(w, "file:      %s\n", v.HTTP.URL)
-	if len(history) == 0 {
+	if len(v.History) == 0 {
 		fmt.Fprintf(w, "history:   never checked\n")
 	} else {
 		fmt.Fprintf(w, "history:\n")
-		for _, c := range history {
+		for _, c := range v.History {
 			fmt.Fprintf(w, "  %s  %-4s  %-30s %s\n", c.At.UTC().Format(time.RFC3339), c.Method, c.Name, c.Status)
 		}
 	}
 	for _, pc := range v.Previous {
 		fmt.Fprintf(w, "replaced:  %s (created %s)\n", codegen.Value(pc.Code), pc.CreatedAt.Format(time.RFC3339))
 	}
-	return nil
 }
 
 func newCodeListCmd(f *factory) *cobra.Command {
@@ -316,33 +311,28 @@ func runCodeList(f *factory) error {
 	if err != nil {
 		return err
 	}
-	if f.opts.Quiet {
-		return nil
-	}
 	now := f.now()
 	views := make([]codeView, 0, len(codes))
 	for _, c := range codes {
 		views = append(views, viewOf(c, now, c.History))
 	}
-	if f.opts.Output != "text" {
-		return writeJSONList(f.io.Out, f.opts.Output, views)
-	}
-	if len(views) == 0 {
+	p := f.printer()
+	if len(views) == 0 && !p.JSON() && !p.Quiet() {
 		fmt.Fprintln(f.io.ErrOut, "orgctl: no codes stored; create one with 'orgctl code new DOMAIN'")
 		return nil
 	}
-	tw := tabwriter.NewWriter(f.io.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DOMAIN\tCODE\tSTATUS\tCREATED\tEXPIRES\tLAST CHECK")
-	for _, v := range views {
-		last := "never"
-		if n := len(v.History); n > 0 {
-			h := v.History[n-1]
-			last = fmt.Sprintf("%s %s %s ago", h.Method, h.Status, human(now.Sub(h.At)))
+	return printAll(p, views, func(t *textOut) {
+		rows := make([][]string, len(views))
+		for i, v := range views {
+			last := "never"
+			if n := len(v.History); n > 0 {
+				h := v.History[n-1]
+				last = fmt.Sprintf("%s %s %s ago", h.Method, h.Status, human(now.Sub(h.At)))
+			}
+			rows[i] = []string{v.Domain, v.Code, v.Status, v.CreatedAt.Format(time.DateOnly), v.ExpiresAt.Format(time.DateOnly), last}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", v.Domain, v.Code, v.Status,
-			v.CreatedAt.Format(time.DateOnly), v.ExpiresAt.Format(time.DateOnly), last)
-	}
-	return tw.Flush()
+		_ = t.Table([]string{"DOMAIN", "CODE", "STATUS", "CREATED", "EXPIRES", "LAST CHECK"}, rows)
+	})
 }
 
 func newCodeRevokeCmd(f *factory) *cobra.Command {
@@ -365,10 +355,13 @@ func newCodeRevokeCmd(f *factory) *cobra.Command {
 				}
 				return err
 			}
-			if !f.opts.Quiet && f.opts.Output == "text" {
-				fmt.Fprintf(f.io.Out, "revoked the code of %s\n", d)
+			rec, err := st.Code(d)
+			if err != nil {
+				return err
 			}
-			return nil
+			return f.printer().Print(viewOf(rec, f.now(), nil), func(t *textOut) {
+				fmt.Fprintf(t.W, "revoked the code of %s\n", d)
+			})
 		},
 	}
 }
@@ -425,13 +418,4 @@ func human(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%d seconds", int(d.Seconds()))
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -3,13 +3,8 @@ package main
 import (
 	"fmt"
 	"runtime/debug"
-	"slices"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-
-	"github.com/orgctl/orgctl/config"
 )
 
 func newConfigCmd(f *factory) *cobra.Command {
@@ -20,31 +15,23 @@ func newConfigCmd(f *factory) *cobra.Command {
 	cmd.AddCommand(&cobra.Command{
 		Use:   "show",
 		Short: "Show every setting, its value and where it came from (flag, env, file, default)",
-		Long: `Show every global setting with its effective value and its source: flag, env
-(ORGCTL_<FLAG>), file (the config file) or default. Secrets are redacted.`,
+		Long: `Show every setting of every command with its effective value and its source:
+flag, env (ORGCTL_<FLAG>), file (the config file) or default. Secrets are
+redacted. On a terminal the table has a header; piped, it is tab-separated.`,
 		Args: exactArgs(0, ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.opts.Quiet {
-				return nil
+			all, err := f.allSettings(cmd.Root())
+			if err != nil {
+				return err
 			}
-			settings := f.settings.Sorted()
-			if s, ok := f.tokenSetting(); ok {
-				settings = append(settings, s)
-				slices.SortFunc(settings, func(a, b config.Setting) int { return strings.Compare(a.Key, b.Key) })
-			}
-			if f.opts.Output != "text" {
-				return writeJSONList(f.io.Out, f.opts.Output, settings)
-			}
-			tw := tabwriter.NewWriter(f.io.Out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KEY\tVALUE\tSOURCE\tENV")
-			for _, s := range settings {
-				v := s.Value
-				if v == "" {
-					v = "-"
+			settings := all.Sorted()
+			return printAll(f.printer(), settings, func(t *textOut) {
+				rows := make([][]string, len(settings))
+				for i, s := range settings {
+					rows[i] = []string{s.Key, s.Value, string(s.Source), s.Env}
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Key, v, s.Source, s.Env)
-			}
-			return tw.Flush()
+				_ = t.Table([]string{"KEY", "VALUE", "SOURCE", "ENV"}, rows)
+			})
 		},
 	})
 	return cmd
@@ -69,11 +56,9 @@ func newVersionCmd(f *factory) *cobra.Command {
 					}
 				}
 			}
-			if f.opts.Output != "text" {
-				return writeJSON(f.io.Out, f.opts.Output, v)
-			}
-			fmt.Fprintf(f.io.Out, "orgctl %s (%s)\n", v.Version, v.Go)
-			return nil
+			return f.printer().Print(v, func(t *textOut) {
+				fmt.Fprintf(t.W, "orgctl %s (%s)\n", v.Version, v.Go)
+			})
 		},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/orgctl/orgctl/internal/store"
 	"github.com/orgctl/orgctl/scim"
 )
 
@@ -60,6 +61,12 @@ var errIndeterminate = &cliError{code: exitFailure, silent: true}
 var errInterrupted = errors.New("interrupted")
 
 // exitCode maps an error returned by a command to the process exit code.
+//
+// The state rule: state that cannot be used as it is (a damaged file, one
+// from a newer orgctl, a state directory that cannot be made, read or
+// written) is a configuration error the user must fix, exit 2, found on
+// opening or later; a script retrying would fail the same way. A state
+// locked by another orgctl for too long is exit 1: retrying later helps.
 func exitCode(err error) int {
 	if err == nil {
 		return exitOK
@@ -72,6 +79,8 @@ func exitCode(err error) int {
 		return ce.code
 	case errors.Is(err, scim.ErrUnauthorized):
 		return exitAuth
+	case store.Unusable(err):
+		return exitUsage
 	case isCobraUsage(err):
 		return exitUsage
 	default:

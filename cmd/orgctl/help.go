@@ -15,12 +15,17 @@ const exitCodesHelp = `orgctl's exit status tells scripts what happened:
   1    could not complete: network failure, timeout, SERVFAIL, internal error
        (indeterminate: retry later)
   2    usage or configuration error: bad flag, bad domain, bad config file,
-       missing code
+       missing code, state that cannot be used (a damaged state file, one
+       from a newer orgctl, a state directory that cannot be made or read)
   3    checked, and at least one domain is not verified (not_found, mismatch,
        propagating or partial)
   4    authentication or authorization failed (SCIM 401/403, missing token)
   5    a safety stop: deletion threshold exceeded, or the sync job is quarantined
   130  interrupted (SIGINT or SIGTERM)
+
+The state rule: state that orgctl cannot use as it is must be fixed by
+someone, so it is exit 2 like any other configuration error; retrying would
+fail the same way. Only a state locked by another orgctl for too long is 1.
 
 When several domains are checked and some could not be checked (status
 "error") while others are not verified, the exit status is 1: retrying may
@@ -39,7 +44,7 @@ the flag name with underscores. Precedence: flag > environment > file > default.
   ORGCTL_VERBOSE       -v, --verbose
   ORGCTL_NO_COLOR      --no-color
   ORGCTL_CONFIG        --config FILE
-  ORGCTL_TIMEOUT       --timeout DURATION (e.g. 30s, 5m)
+  ORGCTL_TIMEOUT       --timeout DURATION (e.g. 30s, 5m, 1d)
   ORGCTL_STATE_DIR     --state-dir DIR (default $XDG_STATE_HOME/orgctl,
                        or ~/.local/state/orgctl)
   ORGCTL_RESOLVER      --resolver HOST:PORT, comma-separated for several
@@ -55,6 +60,15 @@ the flag name with underscores. Precedence: flag > environment > file > default.
   ORGCTL_SCIM_CA_FILE  --ca-file of the scim commands (config: scim.ca_file)
   ORGCTL_SCIM_TOKEN    the SCIM bearer token (config: scim.token, in a file
                        only its owner can read); there is no flag for it
+
+The config file may hold the key of any flag of any command (wait, validity,
+scim.url…) and these, which are no flag's: scim.token, scim.verified_domains,
+scim.mapping and scim.scope. A key that nothing reads is an error (exit 2)
+naming the closest known key, so that a typo never falls back to a default.
+
+Durations (--timeout, --validity, --wait, --interval…), on the command line, in
+the environment or in the file, are Go durations (90s, 15m, 1h30m) or whole days
+(10d).
 
 Other variables:
 

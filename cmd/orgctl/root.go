@@ -144,7 +144,7 @@ provider over SCIM 2.0.
 	pf.BoolVarP(&o.Verbose, "verbose", "v", false, "show every server's answer and trace the exchanges on stderr")
 	pf.BoolVar(&o.NoColor, "no-color", false, "never colour the output (also NO_COLOR)")
 	pf.StringVar(&o.ConfigFile, "config", "", "config file (default $XDG_CONFIG_HOME/orgctl/config.yaml)")
-	pf.DurationVar(&o.Timeout, "timeout", 0, "give up after this long overall (0: no limit)")
+	pf.Var(newDaysDuration(&o.Timeout, 0), "timeout", "give up after this long overall, e.g. 90s or 5m (0: no limit)")
 	pf.StringVar(&o.StateDir, "state-dir", "", "where codes and history are kept (default $XDG_STATE_HOME/orgctl)")
 	pf.StringSliceVar(&o.Resolvers, "resolver", nil, "recursive resolver HOST:PORT to use, repeatable (default: from /etc/resolv.conf)")
 	pf.StringSliceVar(&o.Nameservers, "nameserver", nil, "treat HOST:PORT as an authoritative server and skip discovery, repeatable")
@@ -162,6 +162,7 @@ provider over SCIM 2.0.
 		newVersionCmd(f),
 	)
 	addHelpTopics(root)
+	rejectUnknownWords(root)
 	return root
 }
 
@@ -177,11 +178,17 @@ func (f *factory) configure(cmd *cobra.Command) error {
 			path = config.DefaultPath(f.getenv)
 		}
 	}
+	if err := checkNonEmpty(cmd.Flags()); err != nil {
+		return err
+	}
 	v := viper.New()
 	if err := config.Read(v, path, explicit); err != nil {
 		return usageError(err, "fix the file or point --config at another one")
 	}
 	f.viper = v
+	if err := config.CheckKeys(v, flagKeys(cmd.Root())); err != nil {
+		return usageError(err, "fix the file; 'orgctl help environment' lists the keys")
+	}
 	settings, err := config.Apply(v, cmd.Flags(), f.lookupEnv)
 	if err != nil {
 		return usageError(err, "")

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/orgctl/orgctl/internal/sandbox"
+	"github.com/orgctl/orgctl/cmd/orgctl/internal/sandbox"
 )
 
 // sandboxOptions are the options of `orgctl sandbox`.
@@ -80,15 +80,11 @@ func runSandbox(ctx context.Context, f *factory, opts *sandboxOptions) error {
 			return fmt.Errorf("writing --env-file: %w", err)
 		}
 	}
-	if f.opts.Output != "text" {
-		v := map[string]string{"zones": sb.Dir, "resolver": sb.Resolver.Addr, "authoritative": sb.Auth.Addr, "ns_port": sb.NSPort(),
-			"web": sb.WebAddr, "web_root": sb.WebRoot, "connect_to": sb.ConnectTo(), "flags": sb.Flags(),
-			"scim_url": sb.SCIMURL, "scim_token": sb.SCIMToken}
-		if err := writeJSON(f.io.Out, f.opts.Output, v); err != nil {
-			return err
-		}
-	} else if !f.opts.Quiet {
-		w := f.io.Out
+	v := map[string]string{"zones": sb.Dir, "resolver": sb.Resolver.Addr, "authoritative": sb.Auth.Addr, "ns_port": sb.NSPort(),
+		"web": sb.WebAddr, "web_root": sb.WebRoot, "connect_to": sb.ConnectTo(), "flags": sb.Flags(),
+		"scim_url": sb.SCIMURL, "scim_token": sb.SCIMToken}
+	err = f.printer().Print(v, func(t *textOut) {
+		w := t.W
 		fmt.Fprintf(w, "sandbox: serving the zone files in %s\n", sb.Dir)
 		fmt.Fprintf(w, "  resolver:       %s (udp, tcp)\n", sb.Resolver.Addr)
 		fmt.Fprintf(w, "  authoritative:  %s (udp, tcp)\n", sb.Auth.Addr)
@@ -98,6 +94,9 @@ func runSandbox(ctx context.Context, f *factory, opts *sandboxOptions) error {
 		fmt.Fprintf(w, "  export ORGCTL_RESOLVER=%s ORGCTL_NS_PORT=%s ORGCTL_CONNECT_TO=%s\n", sb.Resolver.Addr, sb.NSPort(), sb.ConnectTo())
 		fmt.Fprintf(w, "  export ORGCTL_SCIM_URL=%s ORGCTL_SCIM_TOKEN=%s\n", sb.SCIMURL, sb.SCIMToken)
 		fmt.Fprintf(w, "edit a zone file to publish a record, or add a file to the web root; Ctrl-C stops the sandbox\n")
+	})
+	if err != nil {
+		return err
 	}
 	<-ctx.Done()
 	if opts.EnvFile != "" {

@@ -120,21 +120,6 @@ func (f *factory) scimToken() (scim.Token, error) {
 	return scim.NewToken(f.viper.GetString("scim.token")), nil
 }
 
-// tokenSetting is scim.token for config show: where it comes from,
-// never its value.
-func (f *factory) tokenSetting() (config.Setting, bool) {
-	s := config.Setting{Key: "scim.token", Value: "<redacted>", Env: tokenEnv}
-	switch {
-	case f.getenv(tokenEnv) != "":
-		s.Source = config.SourceEnv
-	case f.viper != nil && f.viper.InConfig("scim.token"):
-		s.Source = config.SourceFile
-	default:
-		return s, false
-	}
-	return s, true
-}
-
 // scimError gives SCIM errors their exit code: 4 for authentication, 2
 // for an argument the service cannot take (empty, or a name several
 // resources hold), 1 for the rest; the hint says what to do.

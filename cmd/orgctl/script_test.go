@@ -12,7 +12,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/orgctl/orgctl/internal/sandbox"
+	"github.com/orgctl/orgctl/cmd/orgctl/internal/sandbox"
 	"github.com/orgctl/orgctl/scim/scimtest"
 	"github.com/orgctl/orgctl/verify/verifytest"
 )

@@ -64,8 +64,9 @@ comments are skipped). The code comes from --code, else from the codes stored by
 
 func addVerifyFlags(fs *flagSet, opts *verifyOptions) {
 	fs.StringVar(&opts.Code, "code", "", "the code to look for: logmein-verification-code=UUID or the bare UUID (default: the stored one)")
-	fs.DurationVar(&opts.Wait, "wait", 0, "keep checking until verified or this long has passed (e.g. 15m)")
-	fs.DurationVar(&opts.Interval, "interval", verify.DefaultInterval, "first pause between checks with --wait; it grows up to 30s")
+	requireValue(fs, "code")
+	fs.Var(newDaysDuration(&opts.Wait, 0), "wait", "keep checking until verified or this long has passed (e.g. 15m)")
+	fs.Var(newDaysDuration(&opts.Interval, verify.DefaultInterval), "interval", "first pause between checks with --wait; it grows up to 30s")
 }
 
 func addStrictFlag(fs *flagSet, opts *verifyOptions) {
@@ -388,31 +389,6 @@ func methodResults(r *verify.Result) []*verify.Result {
 		return []*verify.Result{r.DNS, r.HTTP}
 	}
 	return []*verify.Result{r}
-}
-
-// openStore opens the state under --state-dir. A directory that cannot
-// be made is a configuration error (exit 2); a locked or damaged state
-// file is not (exit 1), and the error says what to do.
-//
-// The store is opened once per run: opening checks the whole file, and
-// verify needs it for the codes, for what it knows of other codes and
-// for the history.
-func (f *factory) openStore() (*store.Store, error) {
-	if f.store != nil {
-		return f.store, nil
-	}
-	st, err := store.Open(f.opts.StateDir)
-	switch {
-	case err == nil:
-		f.store = st
-		return st, nil
-	case errors.Is(err, store.ErrLocked):
-		return nil, &cliError{code: exitFailure, err: err, hint: "another orgctl is using the state; retry when it is done"}
-	case errors.Is(err, store.ErrCorrupt), errors.Is(err, store.ErrSchema):
-		return nil, &cliError{code: exitFailure, err: err}
-	default:
-		return nil, usageError(err, "check --state-dir (ORGCTL_STATE_DIR)")
-	}
 }
 
 func (f *factory) warnf(format string, args ...any) {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -63,7 +62,7 @@ type invalidError struct {
 }
 
 func (e *invalidError) Error() string {
-	return "invalid " + e.subject + " " + quote(e.input) + ": " + e.err.Error()
+	return fmt.Sprintf("invalid %s %.*q: %v", e.subject, maxQuoted, e.input, e.err)
 }
 
 func (e *invalidError) Unwrap() []error { return []error{ErrInvalid, e.err} }
@@ -116,7 +115,7 @@ func normalize(s string, multiLabel bool) (string, error) {
 		return "", reason("a single label is not a registered domain; give a name like main.com")
 	}
 	if tld := labels[len(labels)-1]; strings.Trim(tld, "0123456789") == "" {
-		return "", reasonf("the last label %s is all digits, so this is not a domain name (an IP address?)", quote(tld))
+		return "", reasonf("the last label %q is all digits, so this is not a domain name (an IP address?)", tld)
 	}
 	return a, nil
 }
@@ -206,7 +205,7 @@ func labelsInInput(t string) error {
 			return reason("empty label (a leading dot, or two dots in a row)")
 		}
 		if strings.EqualFold(l, "xn--") {
-			return reasonf("label %s is not valid punycode", quote(l))
+			return reasonf("label %.*q is not valid punycode", maxQuoted, l)
 		}
 	}
 	return nil
@@ -223,40 +222,29 @@ func check(a string) error {
 		case l == "":
 			return reason("empty label (a label that maps to nothing, a leading dot, or two dots in a row)")
 		case len(l) > MaxLabelLength:
-			return reasonf("label %s is longer than %d octets", quote(l), MaxLabelLength)
+			return reasonf("label %.*q is longer than %d octets", maxQuoted, l, MaxLabelLength)
 		case l[0] == '-' || l[len(l)-1] == '-':
-			return reasonf("label %s starts or ends with a hyphen", quote(l))
+			return reasonf("label %.*q starts or ends with a hyphen", maxQuoted, l)
 		}
 		for i := 0; i < len(l); i++ {
 			if c := l[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-				return reasonf("label %s contains %q", quote(l), c)
+				return reasonf("label %.*q contains %q", maxQuoted, l, c)
 			}
 		}
 		if strings.HasPrefix(l, "xn--") {
 			u, err := idna.Punycode.ToUnicode(l)
 			if err != nil {
-				return reasonf("label %s is not valid punycode", quote(l))
+				return reasonf("label %.*q is not valid punycode", maxQuoted, l)
 			}
 			if strings.HasPrefix(u, "-") || strings.HasSuffix(u, "-") {
-				return reasonf("label %s (%s) starts or ends with a hyphen", quote(l), quote(u))
+				return reasonf("label %.*q (%.*q) starts or ends with a hyphen", maxQuoted, l, maxQuoted, u)
 			}
 		}
 	}
 	return nil
 }
 
-// maxQuoted bounds how much of an input an error message repeats.
+// maxQuoted bounds how much of an input an error message repeats, in
+// runes (fmt's precision for %q): a name is at most 253 octets, so more of
+// it is not needed to recognize it.
 const maxQuoted = 300
-
-// quote returns s quoted with strconv.Quote, shortened when it is too long to
-// be useful in a message.
-func quote(s string) string {
-	if len(s) <= maxQuoted {
-		return strconv.Quote(s)
-	}
-	n := maxQuoted
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return strconv.Quote(s[:n]) + "… (" + strconv.Itoa(len(s)) + " bytes)"
-}

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -167,7 +168,7 @@ func TestNormalizeErrors(t *testing.T) {
 				t.Errorf("error %v does not wrap ErrInvalid", err)
 			}
 			msg := err.Error()
-			if prefix := "invalid domain " + quote(tt.in) + ": "; !strings.HasPrefix(msg, prefix) {
+			if prefix := fmt.Sprintf("invalid domain %.300q: ", tt.in); !strings.HasPrefix(msg, prefix) {
 				t.Errorf("Normalize(%q) error = %q, want it to start with %q", tt.in, msg, prefix)
 			}
 			if !strings.Contains(msg, tt.want) {
@@ -298,4 +299,30 @@ func FuzzNormalize(f *testing.F) {
 			t.Fatalf("Join(%q, \"@\") = %q, %v", got, joined, err)
 		}
 	})
+}
+
+func TestMeantAsIs(t *testing.T) {
+	tests := []struct {
+		domain, sub string
+		want        string // "" when sub does not look meant as is
+	}{
+		{"sub.main.com", "www.other.com", "www.other.com"},
+		{"sub.main.com", "WWW.Main.Com", "www.main.com"},
+		{"main.co.uk", "www.other.co.uk", "www.other.co.uk"},
+		{"main.test", "www.other.test", "www.other.test"},
+		{"main.com", "eu.shop", ""},
+		{"main.com", "www", ""},
+		{"main.com", "www.main.com", ""},
+		{"main.com", "www.main.com.", ""},
+		{"main.com", "@", ""},
+		{"main.com", "www.other.org", ""},
+		{"main.co.uk", "www.co", ""},
+		{"main.com", "bad..name.com", ""},
+	}
+	for _, tt := range tests {
+		got, ok := MeantAsIs(tt.domain, tt.sub)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("MeantAsIs(%q, %q) = %q, %v; want %q", tt.domain, tt.sub, got, ok, tt.want)
+		}
+	}
 }

@@ -1,6 +1,10 @@
 package domain
 
-import "strings"
+import (
+	"strings"
+
+	"golang.org/x/net/publicsuffix"
+)
 
 // Join returns the fully qualified name, normalized and without a trailing
 // dot, of a subdomain of domain. sub may be relative to domain ("www",
@@ -37,4 +41,31 @@ func Join(domain, sub string) (string, error) {
 		return "", fail(reasonf("%s is %d octets long, longer than %d", fq, len(fq), MaxLength))
 	}
 	return fq, nil
+}
+
+// MeantAsIs reports whether sub, which [Join] takes relative to domain
+// because it is not under it, looks like a fully qualified name that the
+// user meant as is: it has more than one label and ends in the public
+// suffix of domain (www.other.com or www.main.com given for sub.main.com),
+// the way a DNS panel doubles a name typed in full. It returns that name,
+// normalized. A relative name of several labels (eu.shop under main.com)
+// does not look so.
+func MeantAsIs(domain, sub string) (string, bool) {
+	d, err := Normalize(domain)
+	if err != nil {
+		return "", false
+	}
+	t := strings.TrimSpace(sub)
+	if t == "@" || strings.HasSuffix(t, ".") {
+		return "", false // domain itself, or refused by Join
+	}
+	n, err := normalize(t, false)
+	if err != nil || n == d || strings.HasSuffix(n, "."+d) || !strings.Contains(n, ".") {
+		return "", false
+	}
+	suffix, _ := publicsuffix.PublicSuffix(d)
+	if !strings.HasSuffix(n, "."+suffix) {
+		return "", false
+	}
+	return n, true
 }

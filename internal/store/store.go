@@ -42,6 +42,23 @@ var (
 	ErrSchema = errors.New("state file is from a newer orgctl")
 )
 
+// Unusable reports whether err means that the state cannot be used until
+// someone fixes it: a damaged file, one from a newer orgctl, a state
+// directory or file that cannot be made, read or written. Its opposite is a
+// failure that retrying may cure, such as ErrLocked. The CLI makes the
+// first a configuration error.
+func Unusable(err error) bool {
+	var u *unusableError
+	return errors.As(err, &u) || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrSchema) || errors.Is(err, fs.ErrPermission)
+}
+
+// unusableError marks a state directory or file that cannot be used.
+type unusableError struct{ err error }
+
+func unusable(err error) error         { return &unusableError{err} }
+func (e *unusableError) Error() string { return e.err.Error() }
+func (e *unusableError) Unwrap() error { return e.err }
+
 // Bucket and key names.
 const (
 	bucketMeta   = "meta"
@@ -73,24 +90,24 @@ func WithLockTimeout(d time.Duration) Option {
 // readable orgctl state file of a schema version it understands.
 func Open(dir string, opts ...Option) (*Store, error) {
 	if dir == "" {
-		return nil, errors.New("opening state: no state directory given")
+		return nil, unusable(errors.New("opening state: no state directory given"))
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating state directory: %w", err)
+		return nil, unusable(fmt.Errorf("creating state directory: %w", err))
 	}
 	fi, err := os.Stat(dir)
 	if err != nil {
-		return nil, fmt.Errorf("opening state directory: %w", err)
+		return nil, unusable(fmt.Errorf("opening state directory: %w", err))
 	}
 	if !fi.IsDir() {
-		return nil, fmt.Errorf("opening state directory %s: not a directory", dir)
+		return nil, unusable(fmt.Errorf("opening state directory %s: not a directory", dir))
 	}
 	s := &Store{path: filepath.Join(dir, FileName), timeout: DefaultLockTimeout}
 	for _, o := range opts {
 		o(s)
 	}
 	if fi, err := os.Stat(s.path); err == nil && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("opening state file %s: not a regular file", s.path)
+		return nil, unusable(fmt.Errorf("opening state file %s: not a regular file", s.path))
 	} else if err == nil && fi.Size() > 0 {
 		// Validate with a read-only pass first: nothing is written to a file
 		// that turns out to be damaged.

@@ -1009,3 +1009,36 @@ func TestCrashLeavesStateReadable(t *testing.T) {
 		t.Error("the writers wrote nothing before being killed: the test proved nothing")
 	}
 }
+
+func TestUnusable(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	garbage := t.TempDir()
+	if err := os.WriteFile(filepath.Join(garbage, FileName), []byte("not bbolt"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		dir  string
+		want bool
+	}{
+		{"no directory given", "", true},
+		{"a file as directory", file, true},
+		{"below a file", filepath.Join(file, "sub"), true},
+		{"a garbage file", garbage, true},
+	}
+	for _, tt := range tests {
+		_, err := Open(tt.dir)
+		if err == nil || Unusable(err) != tt.want {
+			t.Errorf("%s: Open = %v, Unusable %v, want an error and %v", tt.name, err, err != nil && Unusable(err), tt.want)
+		}
+	}
+	for _, err := range []error{ErrLocked, errors.New("disk on fire"), nil} {
+		if Unusable(err) {
+			t.Errorf("Unusable(%v) = true, want false", err)
+		}
+	}
+}

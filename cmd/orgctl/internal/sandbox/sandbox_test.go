@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orgctl/orgctl/internal/sandbox"
+	"github.com/orgctl/orgctl/cmd/orgctl/internal/sandbox"
 	"github.com/orgctl/orgctl/verify"
 )
 

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestUnknownSubcommand holds that a group command (one without its own
+// action) refuses a word it does not know with a usage error that names the
+// word and suggests the closest subcommand, through the real cobra path.
+func TestUnknownSubcommand(t *testing.T) {
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir()}
+	tests := []struct {
+		args    []string
+		wantErr string // in stderr
+		suggest string // the suggestion, when there is one
+	}{
+		{[]string{"code", "revok", "main.test"}, `unknown command "revok" for "orgctl code"`, "revoke"},
+		{[]string{"code", "lst"}, `unknown command "lst" for "orgctl code"`, "list"},
+		{[]string{"scim", "synk"}, `unknown command "synk" for "orgctl scim"`, ""},
+		{[]string{"scim", "users", "lst"}, `unknown command "lst" for "orgctl scim users"`, "list"},
+		{[]string{"config", "frob"}, `unknown command "frob" for "orgctl config"`, ""},
+		{[]string{"config", "shwo"}, `unknown command "shwo" for "orgctl config"`, "show"},
+		{[]string{"help", "frob"}, `unknown help topic "frob"`, ""},
+		{[]string{"help", "exit-code"}, `unknown help topic "exit-code"`, "exit-codes"},
+		{[]string{"help", "code", "revok"}, `unknown help topic "code revok"`, "revoke"},
+		{[]string{"completion", "tcsh"}, `unknown command "tcsh" for "orgctl completion"`, ""},
+		{[]string{"completion", "bsah"}, `unknown command "bsah" for "orgctl completion"`, "bash"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate" for "orgctl"`, ""},
+		{[]string{"verion"}, `unknown command "verion" for "orgctl"`, "version"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, false, env, tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d (stderr %q)", code, exitUsage, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing (no help on a usage error)", stdout)
+			}
+			if !strings.Contains(stderr, "orgctl: error: "+tt.wantErr) {
+				t.Errorf("stderr %q, want the error %q", stderr, tt.wantErr)
+			}
+			if tt.suggest != "" && !strings.Contains(stderr, `did you mean "`+tt.suggest+`"?`) {
+				t.Errorf("stderr %q, want the suggestion %q", stderr, tt.suggest)
+			}
+		})
+	}
+}
+
+// TestGroupWithoutWordShowsHelp holds that a group command given no word
+// still shows its help and succeeds.
+func TestGroupWithoutWordShowsHelp(t *testing.T) {
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir()}
+	for _, args := range [][]string{{"code"}, {"scim"}, {"config"}, {"completion"}, {"help"}, {"help", "code"}, {}} {
+		code, stdout, stderr := runCmd(t, false, env, args...)
+		if code != exitOK || !strings.Contains(stdout, "Usage:") {
+			t.Errorf("orgctl %s: exit %d, stdout %.60q, stderr %q; want exit 0 and help", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
+}
+
+// TestQuietPrintsNothing holds that -q silences stdout for commands that
+// only print.
+func TestQuietPrintsNothing(t *testing.T) {
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir(), "XDG_CONFIG_HOME": t.TempDir()}
+	for _, args := range [][]string{{"version", "-q"}, {"version", "-q", "-o", "json"}, {"config", "show", "-q"}, {"code", "list", "-q"}} {
+		code, stdout, stderr := runCmd(t, false, env, args...)
+		if code != exitOK || stdout != "" {
+			t.Errorf("orgctl %s: exit %d, stdout %q (stderr %q), want exit 0 and nothing", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
+}
