@@ -53,10 +53,10 @@ func TestLayers(t *testing.T) {
 	rank := map[string]int{
 		"codegen": 0, "internal/domain": 0, "internal/store": 1,
 		"config": 2, "verify": 2, "scim": 2, "provision": 3,
-		"verify/verifytest": 3, "scim/scimtest": 3, "internal/peertest": 3,
+		"verify/verifytest": 3, "scim/scimtest": 3, "internal/peertest": 4, "provision/provisiontest": 4,
 		"cmd/orgctl/internal/sandbox": 4, "cmd/orgctl": 5,
 	}
-	testSupport := []string{"verify/verifytest", "scim/scimtest", "internal/peertest"}
+	testSupport := []string{"verify/verifytest", "scim/scimtest", "internal/peertest", "provision/provisiontest"}
 	lines := goList(t, "-f", `{{.ImportPath}}={{join .Imports ","}}`, "./...")
 	for _, l := range lines {
 		pkg, imports, _ := strings.Cut(l, "=")
