@@ -51,9 +51,6 @@ type Checker struct {
 	KnownCode func(uuid string) (desc string, ok bool)
 	// HTTPOptions configure the HTTP method.
 	HTTPOptions
-
-	deep bool // Diagnose: run every probe, not only those the verdict needs
-	cd   bool // discovery asks with checking disabled (CD=1)
 }
 
 // Code is what a check expects to find.
@@ -89,13 +86,20 @@ const MethodDNS = "dns"
 // (empty code, cancelled context); every DNS outcome, failures to reach
 // servers included, is a Result.
 func (c *Checker) DNS(ctx context.Context, domain string, code Code) (*Result, error) {
+	return c.dns(ctx, domain, code, false)
+}
+
+// dns is DNS, with every probe when deep (Diagnose).
+func (c *Checker) dns(ctx context.Context, domain string, code Code, deep bool) (*Result, error) {
 	if code.Value == "" {
 		return nil, errors.New("verify: no code to look for")
 	}
 	if len(c.Resolvers) == 0 && len(c.Nameservers) == 0 {
 		return nil, errors.New("verify: no resolvers and no nameservers configured")
 	}
-	return perName(ctx, domain, code, c.checkName)
+	return perName(ctx, domain, code, func(ctx context.Context, domain, name string, code Code) *Result {
+		return c.checkName(ctx, domain, name, code, deep)
+	})
 }
 
 // perName checks domain and each of code.Subdomains with check, and folds
@@ -123,19 +127,20 @@ type target struct {
 	addr string // ip:port
 }
 
-// checkName checks one owner name.
-func (c *Checker) checkName(ctx context.Context, domain, name string, code Code) *Result {
+// checkName checks one owner name; deep (Diagnose) runs every probe, not
+// only those the verdict needs.
+func (c *Checker) checkName(ctx context.Context, domain, name string, code Code, deep bool) *Result {
 	start := time.Now()
 	fqdn := dns.CanonicalName(name)
 	res := &Result{Domain: domain, Method: MethodDNS, Expected: code.Value, Name: fqdn,
 		CheckedAt: c.now().UTC().Truncate(time.Second), Servers: []Server{}, Findings: []Finding{}}
 	defer func() { res.DurationMS = time.Since(start).Milliseconds() }()
 
-	auth := c.authoritative(ctx, res, fqdn, code.Value)
+	auth := c.authoritative(ctx, res, fqdn, code.Value, deep)
 	var resolvers []Server
 	if len(c.Resolvers) > 0 {
 		resolvers = c.askResolvers(ctx, fqdn, code.Value)
-		if c.deep {
+		if deep {
 			// Before the answers are copied into res.Servers, so that
 			// each entry carries its CDRcode.
 			c.recheckServfail(ctx, resolvers)
@@ -143,7 +148,7 @@ func (c *Checker) checkName(ctx context.Context, domain, name string, code Code)
 		res.Servers = append(res.Servers, resolvers...)
 	}
 	c.decide(res, auth, resolvers)
-	if c.deep {
+	if deep {
 		c.probe(ctx, res, domain, auth)
 	}
 	c.describeCodes(res)
@@ -177,8 +182,9 @@ type authOutcome struct {
 }
 
 // authoritative asks every authoritative server of name's zone, following
-// CNAMEs into other zones; it records every exchange in res.
-func (c *Checker) authoritative(ctx context.Context, res *Result, name, want string) authOutcome {
+// CNAMEs into other zones; it records every exchange in res. Deep as for
+// servers.
+func (c *Checker) authoritative(ctx context.Context, res *Result, name, want string, deep bool) authOutcome {
 	seen := map[string]bool{}
 	cur := name
 	var out authOutcome
@@ -197,7 +203,7 @@ func (c *Checker) authoritative(ctx context.Context, res *Result, name, want str
 		}
 		seen[cur] = true
 
-		zone, targets, ok := c.servers(ctx, res, cur)
+		zone, targets, ok := c.servers(ctx, res, cur, deep)
 		if !ok {
 			out.err = StatusError
 			return out
@@ -256,17 +262,17 @@ func firstRepeat(names []string) string {
 
 // servers finds the zone of name and the addresses of its authoritative
 // servers; ok is false when they cannot be found (findings say why).
-func (c *Checker) servers(ctx context.Context, res *Result, name string) (zone string, targets []target, ok bool) {
-	zone, err := c.findZone(ctx, res, name)
-	if err != nil && c.deep && !c.cd && findingFor(err) == "dns.servfail" {
+// Deep (Diagnose) goes past a DNSSEC failure to show what the
+// authoritative servers hold.
+func (c *Checker) servers(ctx context.Context, res *Result, name string, deep bool) (zone string, targets []target, ok bool) {
+	zone, err := c.findZone(ctx, name, false)
+	cd := false
+	if err != nil && deep && findingFor(err) == "dns.servfail" {
 		// A validating resolver that answers with checking disabled
-		// fails DNSSEC validation: name it, and go on with CD=1 to show
-		// what the authoritative servers hold.
-		cd := *c
-		cd.cd = true
-		if z, cdErr := cd.findZone(ctx, res, name); cdErr == nil {
+		// fails DNSSEC validation: name it, and go on with CD=1.
+		if z, cdErr := c.findZone(ctx, name, true); cdErr == nil {
 			c.bogus(res, err, name)
-			c, zone, err = &cd, z, nil
+			cd, zone, err = true, z, nil
 		}
 	}
 	if err != nil && len(c.Nameservers) > 0 && ctxErr(ctx) == nil {
@@ -300,7 +306,7 @@ func (c *Checker) servers(ctx context.Context, res *Result, name string) (zone s
 		// all the way up.
 		return zone, nil, true
 	}
-	targets, err = c.discover(ctx, res, zone)
+	targets, err = c.discover(ctx, res, zone, cd)
 	if err != nil {
 		res.add(Finding{Code: findingFor(err), Severity: SeverityError, Message: err.Error(),
 			Fix: "check the delegation of the zone at its parent and the addresses of its name servers"})
@@ -340,14 +346,15 @@ func (c *Checker) discoveryServers() ([]string, bool) {
 }
 
 // ask sends a question to the discovery servers in order until one
-// answers with something other than SERVFAIL or REFUSED.
-func (c *Checker) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg, string, error) {
+// answers with something other than SERVFAIL or REFUSED; cd asks with
+// checking disabled, past a validating resolver's DNSSEC failure.
+func (c *Checker) ask(ctx context.Context, name string, qtype uint16, cd bool) (*dns.Msg, string, error) {
 	servers, rd := c.discoveryServers()
 	var failures []string
 	var last reply
 	var lastAddr string
 	for _, addr := range servers {
-		r := c.query(ctx, addr, name, qtype, rd, c.cd)
+		r := c.query(ctx, addr, question{name: name, qtype: qtype, rd: rd, cd: cd})
 		if r.err != nil {
 			failures = append(failures, fmt.Sprintf("%s: %v", addr, r.err))
 			continue
@@ -375,12 +382,12 @@ func (c *Checker) ask(ctx context.Context, name string, qtype uint16) (*dns.Msg,
 }
 
 // findZone walks from name towards the root until an SOA record names the
-// zone that holds name.
-func (c *Checker) findZone(ctx context.Context, res *Result, name string) (string, error) {
+// zone that holds name; cd as for ask.
+func (c *Checker) findZone(ctx context.Context, name string, cd bool) (string, error) {
 	cur := dns.CanonicalName(name)
 	var first error
 	for {
-		m, _, err := c.ask(ctx, cur, dns.TypeSOA)
+		m, _, err := c.ask(ctx, cur, dns.TypeSOA, cd)
 		var le *lookupError
 		if errors.As(err, &le) && le.code == "dns.servfail" {
 			// A name can fail on its own (a CNAME loop makes resolvers
@@ -420,9 +427,9 @@ func (c *Checker) findZone(ctx context.Context, res *Result, name string) (strin
 	}
 }
 
-// discover returns every address of every NS of zone.
-func (c *Checker) discover(ctx context.Context, res *Result, zone string) ([]target, error) {
-	m, _, err := c.ask(ctx, zone, dns.TypeNS)
+// discover returns every address of every NS of zone; cd as for ask.
+func (c *Checker) discover(ctx context.Context, res *Result, zone string, cd bool) ([]target, error) {
+	m, _, err := c.ask(ctx, zone, dns.TypeNS, cd)
 	if err != nil {
 		return nil, err
 	}
@@ -448,7 +455,7 @@ func (c *Checker) discover(ctx context.Context, res *Result, zone string) ([]tar
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i] = found{host: h, addrs: c.addresses(ctx, h)}
+			out[i] = found{host: h, addrs: c.addresses(ctx, h, cd)}
 		}()
 	}
 	wg.Wait()
@@ -477,8 +484,8 @@ func (c *Checker) discover(ctx context.Context, res *Result, zone string) ([]tar
 
 // addresses resolves the A and AAAA records of host, sorted; a host that
 // cannot be resolved has none.
-func (c *Checker) addresses(ctx context.Context, host string) []string {
-	ips, _ := c.resolveHost(ctx, host)
+func (c *Checker) addresses(ctx context.Context, host string, cd bool) []string {
+	ips, _ := c.resolveHost(ctx, host, cd)
 	slices.SortFunc(ips, netip.Addr.Compare)
 	var addrs []string
 	for _, ip := range slices.Compact(ips) {
@@ -496,7 +503,7 @@ func (c *Checker) askAll(ctx context.Context, targets []target, name, want strin
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := c.query(ctx, t.addr, name, dns.TypeTXT, false, false)
+			r := c.query(ctx, t.addr, question{name: name, qtype: dns.TypeTXT})
 			out[i] = c.serverResult(r, t, RoleAuthoritative, name, want)
 		}()
 	}
@@ -511,7 +518,7 @@ func (c *Checker) askResolvers(ctx context.Context, name, want string) []Server 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := c.query(ctx, addr, name, dns.TypeTXT, true, false)
+			r := c.query(ctx, addr, question{name: name, qtype: dns.TypeTXT, rd: true})
 			out[i] = c.serverResult(r, target{addr: addr}, RoleResolver, name, want)
 		}()
 	}
@@ -614,7 +621,7 @@ func (c *Checker) fillSerials(ctx context.Context, zone string, targets []target
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := c.query(ctx, t.addr, zone, dns.TypeSOA, false, false)
+			r := c.query(ctx, t.addr, question{name: zone, qtype: dns.TypeSOA})
 			if r.err != nil || r.msg == nil {
 				return
 			}

@@ -93,10 +93,17 @@ type Address struct {
 // judges it by DESIGN.md §4. Domain must be normalized already. A returned
 // error means the check could not be run; every HTTP outcome is a Result.
 func (c *Checker) HTTP(ctx context.Context, domain string, code Code) (*Result, error) {
+	return c.http(ctx, domain, code, false)
+}
+
+// http is HTTP, with every probe when deep (Diagnose).
+func (c *Checker) http(ctx context.Context, domain string, code Code, deep bool) (*Result, error) {
 	if code.Value == "" {
 		return nil, errors.New("verify: no code to look for")
 	}
-	return perName(ctx, domain, code, c.checkURL)
+	return perName(ctx, domain, code, func(ctx context.Context, domain, host string, code Code) *Result {
+		return c.checkURL(ctx, domain, host, code, deep)
+	})
 }
 
 // dialTarget is where the first hop of a chain connects.
@@ -109,8 +116,9 @@ type dialTarget struct {
 	host, ip string
 }
 
-// checkURL checks the file of one host.
-func (c *Checker) checkURL(ctx context.Context, domain, host string, code Code) *Result {
+// checkURL checks the file of one host; deep (Diagnose) also looks for
+// the file where people put it by mistake.
+func (c *Checker) checkURL(ctx context.Context, domain, host string, code Code, deep bool) *Result {
 	start := time.Now()
 	u := "http://" + host + "/" + codegen.FileName
 	res := &Result{Domain: domain, Method: MethodHTTP, Expected: code.Value, Name: dns.CanonicalName(host), URL: u,
@@ -132,7 +140,7 @@ func (c *Checker) checkURL(ctx context.Context, domain, host string, code Code) 
 		c.decideHTTP(res, targets, found)
 		c.canary(ctx, res, host, targets)
 	}
-	if c.deep && missed(res.Status) {
+	if deep && missed(res.Status) {
 		c.probeURLs(ctx, res, host)
 	}
 	c.describeCodes(res)
@@ -147,7 +155,7 @@ func (c *Checker) firstHop(ctx context.Context, res *Result, host string) ([]dia
 	if ok && toHost != "" {
 		return []dialTarget{{label: net.JoinHostPort(toHost, toPort), addr: net.JoinHostPort(toHost, toPort)}}, true
 	}
-	ips, err := c.resolveHost(ctx, host)
+	ips, err := c.resolveHost(ctx, host, false)
 	if err != nil {
 		res.setStatus(StatusError)
 		code := findingFor(err)
@@ -180,8 +188,8 @@ func public(ip netip.Addr) bool {
 
 // resolveHost returns the A and AAAA addresses of host, through the same
 // servers as the DNS check, IPv6 first. An NXDOMAIN or NODATA answer is no
-// address and no error.
-func (c *Checker) resolveHost(ctx context.Context, host string) ([]netip.Addr, error) {
+// address and no error. cd as for ask.
+func (c *Checker) resolveHost(ctx context.Context, host string, cd bool) ([]netip.Addr, error) {
 	var ips []netip.Addr
 	var errs []error
 	for _, t := range []uint16{dns.TypeAAAA, dns.TypeA} {
@@ -189,7 +197,7 @@ func (c *Checker) resolveHost(ctx context.Context, host string) ([]netip.Addr, e
 		// A CNAME that the server did not chase (an authoritative server
 		// asked with --nameserver) is followed here.
 		for hop := 0; hop <= MaxCNAMEHops; hop++ {
-			m, _, err := c.ask(ctx, name, t)
+			m, _, err := c.ask(ctx, name, t, cd)
 			if err != nil {
 				errs = append(errs, err)
 				break
@@ -628,7 +636,7 @@ func (c *Checker) hopAddrs(ctx context.Context, host, port string, t dialTarget)
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return []string{net.JoinHostPort(ip.String(), toPort)}, "", ""
 	}
-	ips, err := c.resolveHost(ctx, host)
+	ips, err := c.resolveHost(ctx, host, false)
 	if err != nil {
 		return nil, "http.redirect", fmt.Sprintf("the address of %s could not be looked up: %v", host, err)
 	}
