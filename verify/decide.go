@@ -5,6 +5,8 @@ import (
 	"net"
 	"slices"
 	"strings"
+
+	"github.com/orgctl/orgctl/internal/english"
 )
 
 // serverLabel names a server in findings: "ns1.main.com (192.0.2.1:53)".
@@ -265,7 +267,7 @@ func (c *Checker) inconsistent(res *Result, reachable []Server) {
 	res.addf("dns.ns_inconsistent", SeverityError,
 		"wait for zone transfers to complete, or check that every server loads the same zone (compare SOA serials)",
 		"the authoritative servers disagree: %s %s the code, %s %s not%s",
-		strings.Join(have, ", "), verb(len(have), "serves", "serve"), strings.Join(lack, ", "), verb(len(lack), "does", "do"), serials(reachable))
+		strings.Join(have, ", "), english.Plural(len(have), "serves", "serve"), strings.Join(lack, ", "), english.Plural(len(lack), "does", "do"), serials(reachable))
 }
 
 // judgeResolvers compares the resolvers' view with the authoritative one.
@@ -312,13 +314,6 @@ func (c *Checker) judgeResolvers(res *Result, resolvers []Server, authVerified b
 				Fix:     "publish the record on the authoritative servers the domain is delegated to"})
 		}
 	}
-}
-
-func verb(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 func negativeWord(s Server) string {

@@ -50,59 +50,20 @@ func (c *Checker) Diagnose(ctx context.Context, domain string, code Code) (*Resu
 	// A diagnosis lists what both methods found, as its report does;
 	// each method's own list stays in DNS and HTTP.
 	res.Findings = append(append([]Finding{}, d.Findings...), h.Findings...)
+	res.Unused = unusedMethod(res)
 	return res, nil
 }
 
-// combine is the result of a domain checked by both methods: the more
-// favourable one's fields (DNS on a tie), with both attached.
-func combine(d, h *Result) *Result {
-	chosen := d
-	if h.Status.rank() < d.Status.rank() {
-		chosen = h
-	}
-	res := *chosen
-	res.DNS, res.HTTP = d, h
-	res.DurationMS = max(d.DurationMS, h.DurationMS)
-	return &res
-}
-
-// explain fills in each finding's Why from the catalogue.
+// explain fills in each finding's Why from the catalogue, and its
+// ByteDiff from the value it saw.
 func explain(r *Result) {
 	for i := range r.Findings {
-		if r.Findings[i].Why == "" {
-			r.Findings[i].Why = Explain(r.Findings[i].Code)
+		f := &r.Findings[i]
+		if f.Why == "" {
+			f.Why = Explain(f.Code)
 		}
+		f.ByteDiff = byteDiff(f.Found, r.Expected, f.Code)
 	}
-}
-
-// edeOf returns the extended DNS errors (RFC 8914) of m.
-func edeOf(m *dns.Msg) []ExtendedError {
-	if m == nil {
-		return nil
-	}
-	opt := m.IsEdns0()
-	if opt == nil {
-		return nil
-	}
-	var out []ExtendedError
-	for _, o := range opt.Option {
-		if e, ok := o.(*dns.EDNS0_EDE); ok {
-			out = append(out, ExtendedError{Code: e.InfoCode, Name: dns.ExtendedErrorCodeToString[e.InfoCode], Text: e.ExtraText})
-		}
-	}
-	return out
-}
-
-// edeSuffix formats extended errors for a message: " (EDE 7 …)".
-func edeSuffix(ede []ExtendedError) string {
-	if len(ede) == 0 {
-		return ""
-	}
-	parts := make([]string, len(ede))
-	for i, e := range ede {
-		parts[i] = e.String()
-	}
-	return " (" + strings.Join(parts, "; ") + ")"
 }
 
 // recheckServfail asks each resolver that answered SERVFAIL again with

@@ -476,7 +476,7 @@ func TestDiagnoseProducesEveryCode(t *testing.T) {
 	var catalogued []string
 	for _, e := range verify.Catalogue() {
 		catalogued = append(catalogued, e.Code)
-		if !covered[e.Code] {
+		if !covered[e.Code] && !runOnly(e.Code) {
 			t.Errorf("catalogue code %s has no case that produces it", e.Code)
 		}
 		if e.Summary == "" || e.Why == "" || verify.Explain(e.Code) != e.Why {
@@ -565,10 +565,16 @@ func TestDiagnoseProducesEveryCode(t *testing.T) {
 		return // some cases were filtered out or stopped early
 	}
 	for _, e := range verify.Catalogue() {
-		if !seen[e.Code] {
+		if !seen[e.Code] && !runOnly(e.Code) {
 			t.Errorf("no Diagnose run produced %s", e.Code)
 		}
 	}
+}
+
+// runOnly reports whether a catalogue code comes from Run rather than a
+// check (TestRunCutShort holds those).
+func runOnly(code string) bool {
+	return code == verify.CodeCancelled || code == verify.CodeFailed
 }
 
 // diagRank orders statuses from best to worst, as the package does.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -201,4 +202,34 @@ func ctxErr(ctx context.Context) error {
 		return context.DeadlineExceeded
 	}
 	return nil
+}
+
+// edeOf returns the extended DNS errors (RFC 8914) of m.
+func edeOf(m *dns.Msg) []ExtendedError {
+	if m == nil {
+		return nil
+	}
+	opt := m.IsEdns0()
+	if opt == nil {
+		return nil
+	}
+	var out []ExtendedError
+	for _, o := range opt.Option {
+		if e, ok := o.(*dns.EDNS0_EDE); ok {
+			out = append(out, ExtendedError{Code: e.InfoCode, Name: dns.ExtendedErrorCodeToString[e.InfoCode], Text: e.ExtraText})
+		}
+	}
+	return out
+}
+
+// edeSuffix formats extended errors for a message: " (EDE 7 …)".
+func edeSuffix(ede []ExtendedError) string {
+	if len(ede) == 0 {
+		return ""
+	}
+	parts := make([]string, len(ede))
+	for i, e := range ede {
+		parts[i] = e.String()
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
 }

@@ -64,6 +64,10 @@ type Finding struct {
 	// Why says why the finding stops verification; Diagnose fills it in
 	// from the catalogue.
 	Why string `json:"why,omitempty"`
+	// ByteDiff shows, for a value that is almost the code (Found), the
+	// bytes that make the difference: "before the code: e2 80 9c (“)".
+	// Diagnose fills it in.
+	ByteDiff string `json:"byte_diff,omitempty"`
 }
 
 // Server is what one server answered for one name.
@@ -146,6 +150,9 @@ type Result struct {
 	// (Checker.Any); the fields above are then those of the deciding one.
 	DNS  *Result `json:"dns,omitempty"`
 	HTTP *Result `json:"http,omitempty"`
+	// Unused is, in Diagnose's result, the method that the domain does not
+	// use while it uses the other.
+	Unused *UnusedMethod `json:"unused_method,omitempty"`
 }
 
 func (r *Result) add(f Finding) {
