@@ -342,17 +342,6 @@ func serials(servers []Server) string {
 	return " (SOA serials: " + strings.Join(parts, ", ") + ")"
 }
 
-func quoteAll(vs []string) string {
-	if len(vs) == 0 {
-		return "no TXT records"
-	}
-	q := make([]string, len(vs))
-	for i, v := range vs {
-		q[i] = fmt.Sprintf("%q", v)
-	}
-	return strings.Join(q, ", ")
-}
-
 // digCD is the dig command that asks server for name's TXT records with
 // DNSSEC checking disabled.
 func digCD(name, server string) string {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/orgctl/orgctl/codegen"
 	"github.com/orgctl/orgctl/internal/domain"
+	"github.com/orgctl/orgctl/internal/english"
 )
 
 // MethodHTTP is the Method of HTTP results.
@@ -699,4 +700,36 @@ func (c *Checker) decideHTTP(res *Result, targets []dialTarget, found [][]Findin
 			res.add(f)
 		}
 	}
+}
+
+// String describes what the address served in one line, as orgctl -v
+// shows it: the status, then each hop ("192.0.2.7 verified: 301 →
+// https://www.main.com/… 200 63 bytes match").
+func (a Address) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s:", a.Address, a.Status)
+	for i, h := range a.Hops {
+		if i > 0 {
+			fmt.Fprintf(&b, " → %s", h.URL)
+		}
+		switch {
+		case h.Error != "":
+			fmt.Fprintf(&b, " error: %s", h.Error)
+		default:
+			fmt.Fprintf(&b, " %d", h.StatusCode)
+		}
+		if i > 0 && h.Address != "" {
+			fmt.Fprintf(&b, " (%s)", h.Address)
+		}
+		if h.TLSError != "" {
+			b.WriteString(" (certificate not valid)")
+		}
+	}
+	if a.Size > 0 || a.Match {
+		fmt.Fprintf(&b, " %d %s", a.Size, english.Plural(a.Size, "byte", "bytes"))
+	}
+	if a.Match {
+		b.WriteString(" match")
+	}
+	return b.String()
 }

@@ -62,10 +62,10 @@ func details(t *textOut, r *verify.Result, indent string) {
 	w, p := t.W, t.P
 	if t.Verbose {
 		for _, s := range r.Servers {
-			fmt.Fprintf(w, "%s%s %s\n", indent, p.dim(fmt.Sprintf("%-13s", s.Role)), serverLine(s))
+			fmt.Fprintf(w, "%s%s %s\n", indent, p.dim(fmt.Sprintf("%-13s", s.Role)), s)
 		}
 		for _, a := range r.Addresses {
-			fmt.Fprintf(w, "%s%s %s\n", indent, p.dim(fmt.Sprintf("%-13s", "address")), addressLine(a))
+			fmt.Fprintf(w, "%s%s %s\n", indent, p.dim(fmt.Sprintf("%-13s", "address")), a)
 		}
 	}
 	for _, fd := range r.Findings {
@@ -152,76 +152,6 @@ func summary(r *verify.Result, withMethod bool) string {
 		parts = append(parts, fmt.Sprintf("%d system %s", sys, plural(sys, "resolver", "resolvers")))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// addressLine is what one address served, in verbose text: the status,
-// then each hop ("192.0.2.7 verified: 301 → https://www.main.com/… 200
-// 63 bytes match").
-func addressLine(a verify.Address) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s:", a.Address, a.Status)
-	for i, h := range a.Hops {
-		if i > 0 {
-			fmt.Fprintf(&b, " → %s", h.URL)
-		}
-		switch {
-		case h.Error != "":
-			fmt.Fprintf(&b, " error: %s", h.Error)
-		default:
-			fmt.Fprintf(&b, " %d", h.StatusCode)
-		}
-		if i > 0 && h.Address != "" {
-			fmt.Fprintf(&b, " (%s)", h.Address)
-		}
-		if h.TLSError != "" {
-			b.WriteString(" (certificate not valid)")
-		}
-	}
-	if a.Size > 0 || a.Match {
-		fmt.Fprintf(&b, " %d %s", a.Size, plural(a.Size, "byte", "bytes"))
-	}
-	if a.Match {
-		b.WriteString(" match")
-	}
-	return b.String()
-}
-
-// serverLine is one server's answer in verbose text.
-func serverLine(s verify.Server) string {
-	who := s.Server
-	if s.Host != "" {
-		who = strings.TrimSuffix(s.Host, ".") + " (" + s.Server + ")"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s", who, s.Name)
-	if s.Error != "" {
-		fmt.Fprintf(&b, " error: %s", s.Error)
-		return b.String()
-	}
-	fmt.Fprintf(&b, " %s", s.Rcode)
-	if s.AA {
-		b.WriteString(" aa")
-	}
-	if s.Transport != "" {
-		b.WriteString(" " + s.Transport)
-	}
-	if s.Truncated {
-		b.WriteString(" (tc)")
-	}
-	if len(s.CNAMEs) > 0 {
-		b.WriteString(" cname " + strings.Join(s.CNAMEs, " → "))
-	}
-	if len(s.Found) > 0 {
-		q := make([]string, len(s.Found))
-		for i, v := range s.Found {
-			q[i] = strconv.Quote(v)
-		}
-		b.WriteString(" found " + strings.Join(q, ", "))
-	}
-	if s.Match {
-		b.WriteString(" match")
-	}
-	return b.String()
 }
 
 // checkHostPort validates a HOST:PORT server address.
