@@ -162,12 +162,10 @@ func (c *Checker) askAll(ctx context.Context, targets []target, name, want strin
 	out := make([]Server, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			r := c.query(ctx, t.addr, question{name: name, qtype: dns.TypeTXT})
 			out[i] = c.serverResult(r, t, RoleAuthoritative, name, want)
-		}()
+		})
 	}
 	wg.Wait()
 	return out
@@ -177,12 +175,10 @@ func (c *Checker) askResolvers(ctx context.Context, name, want string) []Server 
 	out := make([]Server, len(c.Resolvers))
 	var wg sync.WaitGroup
 	for i, addr := range c.Resolvers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			r := c.query(ctx, addr, question{name: name, qtype: dns.TypeTXT, rd: true})
 			out[i] = c.serverResult(r, target{addr: addr}, RoleResolver, name, want)
-		}()
+		})
 	}
 	wg.Wait()
 	return out
@@ -280,9 +276,7 @@ func (c *Checker) fillSerials(ctx context.Context, zone string, targets []target
 		if answers[i].Error != "" {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			r := c.query(ctx, t.addr, question{name: zone, qtype: dns.TypeSOA})
 			if r.err != nil || r.msg == nil {
 				return
@@ -292,7 +286,7 @@ func (c *Checker) fillSerials(ctx context.Context, zone string, targets []target
 					answers[i].Serial = soa.Serial
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

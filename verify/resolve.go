@@ -213,11 +213,9 @@ func (c *Checker) discover(ctx context.Context, res *Result, zone string, cd boo
 	out := make([]found, len(hosts))
 	var wg sync.WaitGroup
 	for i, h := range hosts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			out[i] = found{host: h, addrs: c.addresses(ctx, h, cd)}
-		}()
+		})
 	}
 	wg.Wait()
 
