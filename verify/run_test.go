@@ -176,3 +176,44 @@ func TestRunDeadline(t *testing.T) {
 		}
 	}
 }
+
+// TestRunOrderedWindow: while the first job is unfinished, Ordered takes
+// no more than its window (4×Concurrency) of jobs past it, so the results
+// it holds stay bounded.
+func TestRunOrderedWindow(t *testing.T) {
+	const concurrency, window = 2, 8
+	var yielded atomic.Int32
+	var firstEmitted atomic.Bool
+	release := make(chan struct{})
+	jobs := func(yield func(verify.Job) bool) {
+		for i := range 40 {
+			n := yielded.Add(1)
+			if n == window+1 {
+				close(release) // the first job may finish now
+			}
+			if n > window+1 && !firstEmitted.Load() {
+				t.Errorf("job %d taken while the first is unfinished: more than the window of %d", n, window)
+			}
+			if !yield(verify.Job{Domain: string(rune('a'+i%26)) + string(rune('a'+i/26)) + ".test"}) {
+				return
+			}
+		}
+	}
+	check := func(ctx context.Context, domain string, _ verify.Code) (*verify.Result, error) {
+		if domain == "aa.test" {
+			<-release
+		}
+		return &verify.Result{Domain: domain}, nil
+	}
+	n := 0
+	err := verify.Run(context.Background(), jobs, verify.RunOptions{Check: check, Concurrency: concurrency, Ordered: true},
+		func(r *verify.Result) {
+			if n == 0 {
+				firstEmitted.Store(true)
+			}
+			n++
+		})
+	if err != nil || n != 40 {
+		t.Errorf("Run = %v with %d results, want nil and 40", err, n)
+	}
+}

@@ -81,6 +81,7 @@ func addVerifyFlags(fs *flagSet, f *factory, opts *verifyOptions) {
 	// The day-aware duration of --validity, so that one syntax works
 	// everywhere (--wait 1d).
 	fs.Var(newDaysDuration(&opts.Wait, 0), "wait", "keep checking until verified or this long has passed (e.g. 15m, 2h, 1d)")
+	fs.Lookup("wait").DefValue = "0" // pflag's help hides a zero default spelled so, not "0s"
 	fs.Var(newDaysDuration(&opts.Interval, verify.DefaultInterval), "interval", "first pause between checks with --wait; it grows up to 30s")
 	addNetworkFlags(fs, f.opts)
 }
