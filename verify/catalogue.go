@@ -10,8 +10,8 @@ type Entry struct {
 }
 
 // catalogue lists every finding code orgctl reports, in the order of
-// DESIGN.md §6; the codes after those of the design are orgctl's
-// additions.
+// DESIGN.md §6, with orgctl's additions among them; the check.* codes,
+// last, are those of checks that Run cut short or that failed.
 var catalogue = []Entry{
 	{"dns.nxdomain", "the name does not exist",
 		"the provider looks up the TXT record at exactly this name; a name that does not exist has no records"},
@@ -116,6 +116,11 @@ var catalogue = []Entry{
 		"the provider's verifier is not a browser: a filter that answers 403 to it hides the file"},
 	{"http.private_address", "the host resolves to a private address",
 		"the provider fetches the file from the internet and cannot reach private, loopback or link-local addresses"},
+
+	{CodeCancelled, "the check was cut short (--timeout, Ctrl-C)",
+		"the check ended before it had an answer, so nothing is known about the domain; it is reported so that no requested domain goes without a result"},
+	{CodeFailed, "the check could not run",
+		"the check stopped on an error of its own before asking any server; nothing is known about the domain"},
 }
 
 var byCode = func() map[string]Entry {

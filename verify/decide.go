@@ -5,6 +5,8 @@ import (
 	"net"
 	"slices"
 	"strings"
+
+	"github.com/orgctl/orgctl/internal/english"
 )
 
 // serverLabel names a server in findings: "ns1.main.com (192.0.2.1:53)".
@@ -265,7 +267,7 @@ func (c *Checker) inconsistent(res *Result, reachable []Server) {
 	res.addf("dns.ns_inconsistent", SeverityError,
 		"wait for zone transfers to complete, or check that every server loads the same zone (compare SOA serials)",
 		"the authoritative servers disagree: %s %s the code, %s %s not%s",
-		strings.Join(have, ", "), verb(len(have), "serves", "serve"), strings.Join(lack, ", "), verb(len(lack), "does", "do"), serials(reachable))
+		strings.Join(have, ", "), english.Plural(len(have), "serves", "serve"), strings.Join(lack, ", "), english.Plural(len(lack), "does", "do"), serials(reachable))
 }
 
 // judgeResolvers compares the resolvers' view with the authoritative one.
@@ -314,13 +316,6 @@ func (c *Checker) judgeResolvers(res *Result, resolvers []Server, authVerified b
 	}
 }
 
-func verb(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 func negativeWord(s Server) string {
 	if s.Rcode == "NXDOMAIN" {
 		return "NXDOMAIN"
@@ -345,17 +340,6 @@ func serials(servers []Server) string {
 		return " (same SOA serial on all: the zone data differs)"
 	}
 	return " (SOA serials: " + strings.Join(parts, ", ") + ")"
-}
-
-func quoteAll(vs []string) string {
-	if len(vs) == 0 {
-		return "no TXT records"
-	}
-	q := make([]string, len(vs))
-	for i, v := range vs {
-		q[i] = fmt.Sprintf("%q", v)
-	}
-	return strings.Join(q, ", ")
 }
 
 // digCD is the dig command that asks server for name's TXT records with

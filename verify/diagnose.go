@@ -28,13 +28,11 @@ import (
 // method, with both results in DNS and HTTP, except that Findings holds
 // the findings of both methods (DNS first).
 func (c *Checker) Diagnose(ctx context.Context, domain string, code Code) (*Result, error) {
-	deep := *c
-	deep.deep = true
 	var d, h *Result
 	var derr, herr error
 	var wg sync.WaitGroup
-	wg.Go(func() { d, derr = deep.DNS(ctx, domain, code) })
-	wg.Go(func() { h, herr = deep.HTTP(ctx, domain, code) })
+	wg.Go(func() { d, derr = c.dns(ctx, domain, code, true) })
+	wg.Go(func() { h, herr = c.http(ctx, domain, code, true) })
 	wg.Wait()
 	if derr != nil {
 		return nil, derr
@@ -52,59 +50,20 @@ func (c *Checker) Diagnose(ctx context.Context, domain string, code Code) (*Resu
 	// A diagnosis lists what both methods found, as its report does;
 	// each method's own list stays in DNS and HTTP.
 	res.Findings = append(append([]Finding{}, d.Findings...), h.Findings...)
+	res.Unused = unusedMethod(res)
 	return res, nil
 }
 
-// combine is the result of a domain checked by both methods: the more
-// favourable one's fields (DNS on a tie), with both attached.
-func combine(d, h *Result) *Result {
-	chosen := d
-	if h.Status.rank() < d.Status.rank() {
-		chosen = h
-	}
-	res := *chosen
-	res.DNS, res.HTTP = d, h
-	res.DurationMS = max(d.DurationMS, h.DurationMS)
-	return &res
-}
-
-// explain fills in each finding's Why from the catalogue.
+// explain fills in each finding's Why from the catalogue, and its
+// ByteDiff from the value it saw.
 func explain(r *Result) {
 	for i := range r.Findings {
-		if r.Findings[i].Why == "" {
-			r.Findings[i].Why = Explain(r.Findings[i].Code)
+		f := &r.Findings[i]
+		if f.Why == "" {
+			f.Why = Explain(f.Code)
 		}
+		f.ByteDiff = byteDiff(f.Found, r.Expected, f.Code)
 	}
-}
-
-// edeOf returns the extended DNS errors (RFC 8914) of m.
-func edeOf(m *dns.Msg) []ExtendedError {
-	if m == nil {
-		return nil
-	}
-	opt := m.IsEdns0()
-	if opt == nil {
-		return nil
-	}
-	var out []ExtendedError
-	for _, o := range opt.Option {
-		if e, ok := o.(*dns.EDNS0_EDE); ok {
-			out = append(out, ExtendedError{Code: e.InfoCode, Name: dns.ExtendedErrorCodeToString[e.InfoCode], Text: e.ExtraText})
-		}
-	}
-	return out
-}
-
-// edeSuffix formats extended errors for a message: " (EDE 7 …)".
-func edeSuffix(ede []ExtendedError) string {
-	if len(ede) == 0 {
-		return ""
-	}
-	parts := make([]string, len(ede))
-	for i, e := range ede {
-		parts[i] = e.String()
-	}
-	return " (" + strings.Join(parts, "; ") + ")"
 }
 
 // recheckServfail asks each resolver that answered SERVFAIL again with
@@ -117,7 +76,7 @@ func (c *Checker) recheckServfail(ctx context.Context, resolvers []Server) {
 			continue
 		}
 		wg.Go(func() {
-			r := c.query(ctx, s.Server, s.Name, dns.TypeTXT, true, true)
+			r := c.query(ctx, s.Server, question{name: s.Name, qtype: dns.TypeTXT, rd: true, cd: true})
 			if r.err == nil && r.tcpErr == nil {
 				s.CDRcode = dns.RcodeToString[r.msg.Rcode]
 			}
@@ -216,7 +175,7 @@ func (c *Checker) probeTCP(ctx context.Context, auth authOutcome, add func(Findi
 			m.SetQuestion(s.Name, dns.TypeSOA)
 			m.RecursionDesired = false
 			m.SetEdns0(c.udpSize(), false)
-			r := c.exchange(ctx, m, "tcp", s.Server)
+			r := c.exchange(ctx, m, "tcp", s.Server, 0)
 			if r.err == nil || ctxErr(ctx) != nil {
 				return
 			}
@@ -239,16 +198,14 @@ func (c *Checker) probeSystem(ctx context.Context, res *Result, add func(Finding
 			authHas = true
 		}
 	}
-	// One try each: a machine's resolver that does not answer at once
-	// is worth a note, not a wait.
-	once := *c
-	once.Tries = 1
 	var out []Server
 	for _, addr := range c.SystemResolvers {
 		if slices.Contains(c.Resolvers, addr) {
 			continue
 		}
-		r := once.query(ctx, addr, res.Name, dns.TypeTXT, true, false)
+		// One try each: a machine's resolver that does not answer at
+		// once is worth a note, not a wait.
+		r := c.query(ctx, addr, question{name: res.Name, qtype: dns.TypeTXT, rd: true, tries: 1})
 		s := c.serverResult(r, target{addr: addr}, RoleResolver, res.Name, res.Expected)
 		s.System = true
 		out = append(out, s)
@@ -379,7 +336,7 @@ func hostLabel(name, zone string) string {
 // it.
 func (c *Checker) lookTXT(ctx context.Context, targets []target, name, want string) (value, server string, ok bool) {
 	for _, t := range targets {
-		r := c.query(ctx, t.addr, name, dns.TypeTXT, false, false)
+		r := c.query(ctx, t.addr, question{name: name, qtype: dns.TypeTXT})
 		if r.err != nil || r.tcpErr != nil {
 			continue
 		}
@@ -420,11 +377,11 @@ func (c *Checker) probeCut(ctx context.Context, res *Result, domain string, add 
 	if err != nil || reg == bare {
 		return
 	}
-	parentZone, err := c.findZone(ctx, nil, name[off:])
+	parentZone, err := c.findZone(ctx, name[off:], false)
 	if err != nil || parentZone == "." {
 		return
 	}
-	targets, err := c.discover(ctx, &Result{}, parentZone)
+	targets, err := c.discover(ctx, &Result{}, parentZone, false)
 	if err != nil {
 		return
 	}
@@ -468,7 +425,7 @@ func (c *Checker) transferTXT(ctx context.Context, targets []target, zone, name,
 	for _, t := range targets {
 		m := new(dns.Msg)
 		m.SetAxfr(zone)
-		r := c.exchange(ctx, m, "tcp", t.addr)
+		r := c.exchange(ctx, m, "tcp", t.addr, 0)
 		if r.err != nil || r.msg.Rcode != dns.RcodeSuccess || len(r.msg.Answer) == 0 {
 			continue
 		}

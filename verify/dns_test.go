@@ -257,3 +257,85 @@ func bigRRset() string {
 	}
 	return b.String()
 }
+
+func TestExpiredCode(t *testing.T) {
+	c := world{ns1: zone(1, "@ IN TXT \""+code+"\"\n")}.checker(t)
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	c.Now = func() time.Time { return now }
+	res, err := c.DNS(context.Background(), "main.test", verify.Code{Value: code, ExpiresAt: now.Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != verify.StatusMismatch || !slices.Contains(codes(res.Findings), "code.expired") {
+		t.Errorf("status %s findings %v, want mismatch with code.expired", res.Status, codes(res.Findings))
+	}
+	res, _ = c.DNS(context.Background(), "main.test", verify.Code{Value: code, ExpiresAt: now.Add(time.Hour)})
+	if res.Status != verify.StatusVerified || slices.Contains(codes(res.Findings), "code.expired") {
+		t.Errorf("unexpired: status %s findings %v", res.Status, codes(res.Findings))
+	}
+}
+
+func TestSubdomains(t *testing.T) {
+	c := world{ns1: zone(1, "@ IN TXT \""+code+"\"\nwww IN TXT \""+code+"\"\nshop IN A 192.0.2.9\n")}.checker(t)
+	res, err := c.DNS(context.Background(), "main.test", verify.Code{Value: code, Subdomains: []string{"www.main.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != verify.StatusVerified || len(res.Subdomains) != 1 || res.Subdomains[0].Name != "www.main.test." {
+		t.Fatalf("status %s, subdomains %d", res.Status, len(res.Subdomains))
+	}
+	res, _ = c.DNS(context.Background(), "main.test", verify.Code{Value: code, Subdomains: []string{"www.main.test", "shop.main.test"}})
+	if res.Status != verify.StatusNotFound || res.Verified {
+		t.Errorf("one subdomain without the code: status %s verified %v, want not_found", res.Status, res.Verified)
+	}
+	if res.Subdomains[0].Status != verify.StatusVerified || res.Subdomains[1].Status != verify.StatusNotFound {
+		t.Errorf("per-name statuses %s %s", res.Subdomains[0].Status, res.Subdomains[1].Status)
+	}
+}
+
+func TestNameserverOverride(t *testing.T) {
+	good := verifytest.Start(t, verifytest.Options{}, zone(1, "@ IN TXT \""+code+"\"\n"))
+	c := &verify.Checker{Nameservers: []string{good.Addr}, Timeout: 300 * time.Millisecond}
+	res, err := c.DNS(context.Background(), "main.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != verify.StatusVerified || res.Zone != "main.test." {
+		t.Errorf("status %s zone %q", res.Status, res.Zone)
+	}
+	for _, q := range good.Queries() {
+		if q.RD {
+			t.Errorf("query %s sent with RD=1 to an authoritative server", q)
+		}
+	}
+}
+
+func TestNameserversThatRefuseEverything(t *testing.T) {
+	lame := verifytest.Start(t, verifytest.Options{Refuse: true}, zone(1, ""))
+	c := &verify.Checker{Nameservers: []string{lame.Addr}, Timeout: 300 * time.Millisecond}
+	res, err := c.DNS(context.Background(), "main.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// REFUSED is an answer: the server does not have the code.
+	expect(t, res, verify.StatusNotFound, []string{"dns.lame"}, nil)
+}
+
+func TestAllAuthoritativeUnreachableNeverPasses(t *testing.T) {
+	c := world{ns1: zone(1, "@ IN TXT \""+code+"\"\n"), o1: verifytest.Options{Drop: true}, o2: verifytest.Options{Drop: true}}.checker(t)
+	res, err := c.DNS(context.Background(), "main.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The resolver has the code; that is said, but it is not a pass.
+	expect(t, res, verify.StatusError, []string{"dns.ns_unreachable"}, nil)
+	var msg string
+	for _, f := range res.Findings {
+		if f.Code == "dns.ns_unreachable" && f.Severity == verify.SeverityError {
+			msg = f.Message
+		}
+	}
+	if !strings.Contains(msg, "serves the code, but that cannot be confirmed") {
+		t.Errorf("message %q does not say what the resolver saw", msg)
+	}
+}

@@ -31,6 +31,19 @@
 // [Checker.Any] runs DNS and, when DNS did not verify, HTTP, the way a
 // provider accepts either.
 //
+// [Checker.Diagnose] runs both methods with every probe that can explain a
+// failure, for support staff.
+//
+// Many domains are checked with [Run], which streams one result per [Job]
+// as each finishes (or in input order with Ordered), a bounded number at a
+// time, polling each with a [Poller] until it verifies:
+//
+//	err := verify.Run(ctx, slices.Values(jobs), verify.RunOptions{Check: c.DNS, Method: verify.MethodDNS},
+//		func(r *verify.Result) { enc.Encode(r) })
+//
+// Every job gets exactly one result: one cut short by ctx has StatusError
+// and a check.cancelled finding.
+//
 // "Not verified" is a [Result], never an error: a Result with [StatusError]
 // means the answer could not be obtained (every authoritative server
 // unreachable, a resolver SERVFAIL), and its findings say why.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -85,27 +86,38 @@ type reply struct {
 	tcpErr    error // TC=1 over UDP and TCP failed
 }
 
+// question is one DNS question and how to ask it.
+type question struct {
+	name  string
+	qtype uint16
+	rd    bool // recursion desired: asked of a resolver
+	cd    bool // checking disabled: a validating resolver skips DNSSEC
+	// tries bounds the exchanges on timeouts; 0 is the Checker's.
+	tries int
+}
+
 // query asks addr one question, retrying timeouts and network errors,
 // with EDNS0 and a TCP retry when the UDP answer is truncated.
-func (c *Checker) query(ctx context.Context, addr, name string, qtype uint16, rd, cd bool) reply {
+func (c *Checker) query(ctx context.Context, addr string, q question) reply {
+	name, qtype, tries := q.name, q.qtype, q.tries
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), qtype)
-	m.RecursionDesired = rd
-	m.CheckingDisabled = cd
+	m.RecursionDesired = q.rd
+	m.CheckingDisabled = q.cd
 	m.SetEdns0(c.udpSize(), false)
 
-	r := c.exchange(ctx, m, "udp", addr)
+	r := c.exchange(ctx, m, "udp", addr, tries)
 	if r.err == nil && (r.msg.Rcode == dns.RcodeFormatError || r.msg.Rcode == dns.RcodeNotImplemented) && r.msg.IsEdns0() == nil {
 		// A server from before EDNS (RFC 6891 §7): ask again without it.
 		c.tracef("%s: %s answered %s to EDNS, retrying without", addr, name, dns.RcodeToString[r.msg.Rcode])
 		m.Extra = nil
-		r = c.exchange(ctx, m, "udp", addr)
+		r = c.exchange(ctx, m, "udp", addr, tries)
 	}
 	if r.err != nil || !r.msg.Truncated {
 		return r
 	}
 	c.tracef("%s: %s %s truncated over UDP, retrying over TCP", addr, name, dns.TypeToString[qtype])
-	t := c.exchange(ctx, m, "tcp", addr)
+	t := c.exchange(ctx, m, "tcp", addr, tries)
 	if t.err != nil {
 		r.tcpErr = t.err
 		r.truncated = true
@@ -115,9 +127,14 @@ func (c *Checker) query(ctx context.Context, addr, name string, qtype uint16, rd
 	return t
 }
 
-func (c *Checker) exchange(ctx context.Context, m *dns.Msg, network, addr string) reply {
+// exchange sends m to addr over network, up to tries times (0: the
+// Checker's Tries) while the failure is a timeout or a network error.
+func (c *Checker) exchange(ctx context.Context, m *dns.Msg, network, addr string, tries int) reply {
+	if tries <= 0 {
+		tries = c.tries()
+	}
 	var last error
-	for try := 0; try < c.tries(); try++ {
+	for try := 0; try < tries; try++ {
 		if err := ctxErr(ctx); err != nil {
 			return reply{err: err}
 		}
@@ -185,4 +202,34 @@ func ctxErr(ctx context.Context) error {
 		return context.DeadlineExceeded
 	}
 	return nil
+}
+
+// edeOf returns the extended DNS errors (RFC 8914) of m.
+func edeOf(m *dns.Msg) []ExtendedError {
+	if m == nil {
+		return nil
+	}
+	opt := m.IsEdns0()
+	if opt == nil {
+		return nil
+	}
+	var out []ExtendedError
+	for _, o := range opt.Option {
+		if e, ok := o.(*dns.EDNS0_EDE); ok {
+			out = append(out, ExtendedError{Code: e.InfoCode, Name: dns.ExtendedErrorCodeToString[e.InfoCode], Text: e.ExtraText})
+		}
+	}
+	return out
+}
+
+// edeSuffix formats extended errors for a message: " (EDE 7 …)".
+func edeSuffix(ede []ExtendedError) string {
+	if len(ede) == 0 {
+		return ""
+	}
+	parts := make([]string, len(ede))
+	for i, e := range ede {
+		parts[i] = e.String()
+	}
+	return " (" + strings.Join(parts, "; ") + ")"
 }

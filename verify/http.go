@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -14,8 +15,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,6 +24,7 @@ import (
 
 	"github.com/orgctl/orgctl/codegen"
 	"github.com/orgctl/orgctl/internal/domain"
+	"github.com/orgctl/orgctl/internal/english"
 )
 
 // MethodHTTP is the Method of HTTP results.
@@ -93,10 +93,17 @@ type Address struct {
 // judges it by DESIGN.md §4. Domain must be normalized already. A returned
 // error means the check could not be run; every HTTP outcome is a Result.
 func (c *Checker) HTTP(ctx context.Context, domain string, code Code) (*Result, error) {
+	return c.http(ctx, domain, code, false)
+}
+
+// http is HTTP, with every probe when deep (Diagnose).
+func (c *Checker) http(ctx context.Context, domain string, code Code, deep bool) (*Result, error) {
 	if code.Value == "" {
 		return nil, errors.New("verify: no code to look for")
 	}
-	return perName(ctx, domain, code, c.checkURL)
+	return perName(ctx, domain, code, func(ctx context.Context, domain, host string, code Code) *Result {
+		return c.checkURL(ctx, domain, host, code, deep)
+	})
 }
 
 // dialTarget is where the first hop of a chain connects.
@@ -109,8 +116,9 @@ type dialTarget struct {
 	host, ip string
 }
 
-// checkURL checks the file of one host.
-func (c *Checker) checkURL(ctx context.Context, domain, host string, code Code) *Result {
+// checkURL checks the file of one host; deep (Diagnose) also looks for
+// the file where people put it by mistake.
+func (c *Checker) checkURL(ctx context.Context, domain, host string, code Code, deep bool) *Result {
 	start := time.Now()
 	u := "http://" + host + "/" + codegen.FileName
 	res := &Result{Domain: domain, Method: MethodHTTP, Expected: code.Value, Name: dns.CanonicalName(host), URL: u,
@@ -132,7 +140,7 @@ func (c *Checker) checkURL(ctx context.Context, domain, host string, code Code) 
 		c.decideHTTP(res, targets, found)
 		c.canary(ctx, res, host, targets)
 	}
-	if c.deep && missed(res.Status) {
+	if deep && missed(res.Status) {
 		c.probeURLs(ctx, res, host)
 	}
 	c.describeCodes(res)
@@ -147,7 +155,7 @@ func (c *Checker) firstHop(ctx context.Context, res *Result, host string) ([]dia
 	if ok && toHost != "" {
 		return []dialTarget{{label: net.JoinHostPort(toHost, toPort), addr: net.JoinHostPort(toHost, toPort)}}, true
 	}
-	ips, err := c.resolveHost(ctx, host)
+	ips, err := c.resolveHost(ctx, host, false)
 	if err != nil {
 		res.setStatus(StatusError)
 		code := findingFor(err)
@@ -176,49 +184,6 @@ func public(ip netip.Addr) bool {
 	ip = ip.Unmap()
 	return !(ip.IsPrivate() || ip.IsLoopback() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() ||
 		netip.MustParsePrefix("100.64.0.0/10").Contains(ip))
-}
-
-// resolveHost returns the A and AAAA addresses of host, through the same
-// servers as the DNS check, IPv6 first. An NXDOMAIN or NODATA answer is no
-// address and no error.
-func (c *Checker) resolveHost(ctx context.Context, host string) ([]netip.Addr, error) {
-	var ips []netip.Addr
-	var errs []error
-	for _, t := range []uint16{dns.TypeAAAA, dns.TypeA} {
-		name := dns.CanonicalName(host)
-		// A CNAME that the server did not chase (an authoritative server
-		// asked with --nameserver) is followed here.
-		for hop := 0; hop <= MaxCNAMEHops; hop++ {
-			m, _, err := c.ask(ctx, name, t)
-			if err != nil {
-				errs = append(errs, err)
-				break
-			}
-			found, target := false, ""
-			for _, rr := range m.Answer {
-				switch v := rr.(type) {
-				case *dns.A:
-					if ip, ok := netip.AddrFromSlice(v.A.To4()); ok {
-						ips, found = append(ips, ip), true
-					}
-				case *dns.AAAA:
-					if ip, ok := netip.AddrFromSlice(v.AAAA.To16()); ok {
-						ips, found = append(ips, ip), true
-					}
-				case *dns.CNAME:
-					target = dns.CanonicalName(v.Target)
-				}
-			}
-			if found || target == "" || target == name {
-				break
-			}
-			name = target
-		}
-	}
-	if len(ips) == 0 && len(errs) > 0 {
-		return nil, errs[0]
-	}
-	return slices.Compact(ips), nil
 }
 
 // chain is the state of one redirect chain.
@@ -532,7 +497,7 @@ func (c *Checker) get(ctx context.Context, u *url.URL, t dialTarget, first bool,
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}
-	connectTimeout := or(c.HTTPOptions.ConnectTimeout, DefaultConnectTimeout)
+	connectTimeout := cmp.Or(c.HTTPOptions.ConnectTimeout, DefaultConnectTimeout)
 	tr := &http.Transport{
 		Proxy: nil, // a verifier connects directly
 		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
@@ -554,7 +519,7 @@ func (c *Checker) get(ctx context.Context, u *url.URL, t dialTarget, first bool,
 			mu.Unlock()
 			return nil, last
 		},
-		TLSHandshakeTimeout: or(c.HTTPOptions.TLSTimeout, DefaultTLSTimeout),
+		TLSHandshakeTimeout: cmp.Or(c.HTTPOptions.TLSTimeout, DefaultTLSTimeout),
 		TLSClientConfig: &tls.Config{
 			// Verified below: an invalid certificate is reported, not fatal.
 			InsecureSkipVerify: true, //nolint:gosec // verification is done in VerifyConnection
@@ -572,7 +537,7 @@ func (c *Checker) get(ctx context.Context, u *url.URL, t dialTarget, first bool,
 		ForceAttemptHTTP2:  false,
 	}
 	defer tr.CloseIdleConnections()
-	rctx, cancel := context.WithTimeout(ctx, or(c.HTTPOptions.RequestTimeout, DefaultRequestTimeout))
+	rctx, cancel := context.WithTimeout(ctx, cmp.Or(c.HTTPOptions.RequestTimeout, DefaultRequestTimeout))
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -628,7 +593,7 @@ func (c *Checker) hopAddrs(ctx context.Context, host, port string, t dialTarget)
 	if ip, err := netip.ParseAddr(host); err == nil {
 		return []string{net.JoinHostPort(ip.String(), toPort)}, "", ""
 	}
-	ips, err := c.resolveHost(ctx, host)
+	ips, err := c.resolveHost(ctx, host, false)
 	if err != nil {
 		return nil, "http.redirect", fmt.Sprintf("the address of %s could not be looked up: %v", host, err)
 	}
@@ -692,13 +657,6 @@ func unwrapOp(err error) string {
 	return err.Error()
 }
 
-func or(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}
-
 // decideHTTP folds the per-address outcomes into the result: every
 // reachable address must serve the file, as every authoritative server
 // must serve the record.
@@ -744,122 +702,34 @@ func (c *Checker) decideHTTP(res *Result, targets []dialTarget, found [][]Findin
 	}
 }
 
-// bom is the UTF-8 byte-order mark.
-const bom = "\ufeff"
-
-// judgeBody applies the match rule to a 200 response's body.
-func judgeBody(ch *chain, body []byte, contentType, want string, strict bool, u string) (Status, bool) {
-	s := string(body)
-	n := len(ch.findings)
-	defer func() {
-		if len(body) > MaxBody {
-			return // a page, not a value: its bytes explain nothing
+// String describes what the address served in one line, as orgctl -v
+// shows it: the status, then each hop ("192.0.2.7 verified: 301 →
+// https://www.main.com/… 200 63 bytes match").
+func (a Address) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s:", a.Address, a.Status)
+	for i, h := range a.Hops {
+		if i > 0 {
+			fmt.Fprintf(&b, " → %s", h.URL)
 		}
-		for i := n; i < len(ch.findings); i++ {
-			ch.findings[i].Found = s // the bytes explain every finding on the body
+		switch {
+		case h.Error != "":
+			fmt.Fprintf(&b, " error: %s", h.Error)
+		default:
+			fmt.Fprintf(&b, " %d", h.StatusCode)
 		}
-	}()
-	html := looksHTML(s, contentType)
-	if len(body) > MaxBody {
-		ch.add("http.too_large", SeverityError, fmt.Sprintf("serve only the code (%d bytes) in the file", len(want)),
-			"%s is %s long; the file may hold at most %d bytes: the code and nothing else%s", u, sizeText(len(body)), MaxBody, htmlHint(html))
-		if html {
-			ch.add("http.html", SeverityError, "serve a plain text file whose only content is the code, not a web page",
-				"%s returned an HTML page (%s), not the plain text code", u, quotePrefix(s))
+		if i > 0 && h.Address != "" {
+			fmt.Fprintf(&b, " (%s)", h.Address)
 		}
-		return StatusMismatch, false
-	}
-	if s == want {
-		return StatusVerified, true
-	}
-	trimmed := strings.TrimRight(s, "\r\n")
-	if trimmed == want {
-		if strict {
-			ch.add("http.trailing_newline", SeverityError, "save the file without a final newline (e.g. printf '%s' > "+codegen.FileName+")",
-				"%s holds the code followed by %q; --strict demands the exact bytes", u, s[len(trimmed):])
-			return StatusMismatch, false
-		}
-		ch.add("http.trailing_newline", SeverityInfo, "", "%s holds the code followed by %q; the trailing newline is tolerated", u, s[len(trimmed):])
-		return StatusVerified, true
-	}
-	switch {
-	case strings.HasPrefix(s, bom):
-		what := "the code"
-		if strings.TrimRight(strings.TrimPrefix(s, bom), "\r\n") != want {
-			what = "other content"
-		}
-		ch.add("http.bom", SeverityError, "save the file as UTF-8 without a byte-order mark (BOM), or as plain ASCII",
-			"%s starts with a UTF-8 byte-order mark (EF BB BF) before %s: %q", u, what, s)
-	case html:
-		ch.add("http.html", SeverityError, "serve a plain text file whose only content is the code, not a web page",
-			"%s returned an HTML page (%s), not the plain text code", u, quotePrefix(s))
-	case strings.TrimFunc(trimmed, isSpace) == want || strings.Map(dropSpace, trimmed) == want:
-		ch.add("http.whitespace", SeverityError, "remove the spaces, tabs or blank lines around the code: the file must hold exactly the code",
-			"%s holds the code with extra white space: %q", u, s)
-	default:
-		if m, ok := classify(trimmed, want); ok {
-			code := "http.near_miss"
-			switch m.code {
-			case "dns.wrong_code":
-				code = "http.wrong_code"
-			case "dns.near_miss.whitespace":
-				code = "http.whitespace"
-			}
-			ch.add(code, SeverityError, strings.Replace(m.fix, "record's value", "file's content", 1), "%s holds %s: %q", u, m.what, s)
-		} else if s == "" {
-			ch.add("http.no_code", SeverityError, "put the code in the file: "+want, "%s is empty", u)
-		} else {
-			ch.add("http.no_code", SeverityError, "make the code the file's only content: "+want, "%s does not hold a verification code: %q", u, s)
+		if h.TLSError != "" {
+			b.WriteString(" (certificate not valid)")
 		}
 	}
-	return StatusMismatch, false
-}
-
-// looksHTML reports whether a body is a web page rather than a text file.
-func looksHTML(s, contentType string) bool {
-	if strings.HasPrefix(strings.ToLower(contentType), "text/html") {
-		return true
+	if a.Size > 0 || a.Match {
+		fmt.Fprintf(&b, " %d %s", a.Size, english.Plural(a.Size, "byte", "bytes"))
 	}
-	l := strings.ToLower(strings.TrimLeftFunc(strings.TrimPrefix(s, bom), isSpace))
-	return strings.HasPrefix(l, "<!doctype html") || strings.HasPrefix(l, "<html") || strings.Contains(l, "<body") || strings.Contains(l, "<head")
-}
-
-func htmlHint(html bool) string {
-	if html {
-		return " (it is a web page)"
+	if a.Match {
+		b.WriteString(" match")
 	}
-	return ""
-}
-
-func sizeText(n int) string {
-	if n >= ReadLimit {
-		return "at least " + strconv.Itoa(ReadLimit) + " bytes"
-	}
-	return strconv.Itoa(n) + " bytes"
-}
-
-// quotePrefix quotes the start of a body for a message.
-func quotePrefix(s string) string {
-	const n = 60
-	if len(s) > n {
-		return strconv.Quote(s[:n]) + "…"
-	}
-	return strconv.Quote(s)
-}
-
-// Any checks domain the way the provider accepts it: by DNS, and by HTTP
-// when DNS did not verify it. When both ran, the result is a copy of the
-// more favourable one with both attached as DNS and HTTP.
-func (c *Checker) Any(ctx context.Context, domain string, code Code) (*Result, error) {
-	d, err := c.DNS(ctx, domain, code)
-	if err != nil || d.Verified {
-		return d, err
-	}
-	h, err := c.HTTP(ctx, domain, code)
-	if err != nil {
-		return nil, err
-	}
-	res := combine(d, h)
-	res.DurationMS = d.DurationMS + h.DurationMS // one after the other
-	return res, nil
+	return b.String()
 }

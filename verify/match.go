@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -146,4 +147,84 @@ func dropSpace(r rune) rune {
 // from "nothing alike" (not found).
 func mentionsCode(v string) bool {
 	return strings.Contains(strings.ToLower(v), "logmein") || uuidOf(strings.ToLower(v)) != ""
+}
+
+// byteDiff shows, for a value that is almost the code, the bytes that
+// make the difference: "before the code: e2 80 9c (“)". It is empty
+// when the bytes say nothing the message does not (another code, a page).
+func byteDiff(got, want, code string) string {
+	if got == "" || got == want || strings.HasSuffix(code, "wrong_code") || strings.HasSuffix(code, "no_code") {
+		return ""
+	}
+	if i := strings.Index(got, want); i >= 0 {
+		var parts []string
+		if i > 0 {
+			parts = append(parts, "before the code: "+hexRunes(got[:i]))
+		}
+		if rest := got[i+len(want):]; rest != "" {
+			parts = append(parts, "after it: "+hexRunes(rest))
+		}
+		return strings.Join(parts, "; ")
+	}
+	if len(got) == len(want) {
+		// Runs of differing bytes, such as a word in upper case.
+		var parts []string
+		for i := 0; i < len(got) && len(parts) < 3; i++ {
+			if got[i] == want[i] {
+				continue
+			}
+			j := i
+			for j < len(got) && got[j] != want[j] {
+				j++
+			}
+			at := fmt.Sprintf("byte %d", i)
+			if j-i > 1 {
+				at = fmt.Sprintf("bytes %d-%d", i, j-1)
+			}
+			parts = append(parts, fmt.Sprintf("%s: % x %q where the code has %q", at, got[i:j], got[i:j], want[i:j]))
+			i = j
+		}
+		return strings.Join(parts, "; ")
+	}
+	p := 0
+	for p < len(got) && p < len(want) && got[p] == want[p] {
+		p++
+	}
+	s := 0
+	for s < len(got)-p && s < len(want)-p && got[len(got)-1-s] == want[len(want)-1-s] {
+		s++
+	}
+	g, c := got[p:len(got)-s], want[p:len(want)-s]
+	if len(g) > 16 || len(c) > 16 {
+		return ""
+	}
+	if c == "" {
+		return fmt.Sprintf("at byte %d: %s, which the code does not have", p, hexRunes(g))
+	}
+	if g == "" {
+		return fmt.Sprintf("at byte %d: %q is missing", p, c)
+	}
+	return fmt.Sprintf("at byte %d: %s where the code has %q", p, hexRunes(g), c)
+}
+
+// hexRunes shows bytes in hex, each character's bytes with the character:
+// "e2 80 9c (“) 20 ( )".
+func hexRunes(s string) string {
+	var parts []string
+	for _, r := range s {
+		var hx []string
+		for _, b := range []byte(string(r)) {
+			hx = append(hx, fmt.Sprintf("%02x", b))
+		}
+		show := string(r)
+		if !unicode.IsPrint(r) { // controls, no-break and zero-width spaces, BOM
+
+			show = fmt.Sprintf("%U", r)
+		}
+		parts = append(parts, strings.Join(hx, " ")+" ("+show+")")
+	}
+	if len(parts) > 8 {
+		parts = append(parts[:8], "…")
+	}
+	return strings.Join(parts, " ")
 }

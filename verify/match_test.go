@@ -99,3 +99,28 @@ func FuzzTXT(f *testing.F) {
 		_ = txtValue(raw) // arbitrary escapes never panic
 	})
 }
+
+func TestByteDiff(t *testing.T) {
+	tests := []struct {
+		name, got, code, out string
+	}{
+		{"smart quotes", "“" + want + "”", "dns.near_miss.smart_quotes", "before the code: e2 80 9c (“); after it: e2 80 9d (”)"},
+		{"no-break space after", want + "\u00a0", "dns.near_miss.whitespace", "after it: c2 a0 (U+00A0)"},
+		{"zero-width space inside", want[:26] + "\u200b" + want[26:], "dns.near_miss.whitespace", "at byte 26: e2 80 8b (U+200B), which the code does not have"},
+		{"tab before", "\t" + want, "dns.near_miss.whitespace", "before the code: 09 (U+0009)"},
+		{"case", strings.ToUpper(want[:7]) + want[7:], "dns.near_miss.case", `bytes 0-6: 4c 4f 47 4d 45 49 4e "LOGMEIN" where the code has "logmein"`},
+		{"one letter", want[:29] + "E" + want[30:], "dns.near_miss.case", `byte 29: 45 "E" where the code has "e"`},
+		{"spaces around =", "logmein-verification-code = " + want[26:], "dns.near_miss.separator", `at byte 25: 20 ( ) 3d (=) 20 ( ) where the code has "="`},
+		{"part missing", want[:40], "dns.near_miss", ""},
+		{"another code says nothing in bytes", "logmein-verification-code=11111111-2222-4333-8444-555555555555", "dns.wrong_code", ""},
+		{"the code itself", want, "http.trailing_newline", ""},
+		{"nothing found", "", "http.not_found", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := byteDiff(tt.got, want, tt.code); got != tt.out {
+				t.Errorf("byteDiff = %q, want %q", got, tt.out)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -64,6 +65,10 @@ type Finding struct {
 	// Why says why the finding stops verification; Diagnose fills it in
 	// from the catalogue.
 	Why string `json:"why,omitempty"`
+	// ByteDiff shows, for a value that is almost the code (Found), the
+	// bytes that make the difference: "before the code: e2 80 9c (“)".
+	// Diagnose fills it in.
+	ByteDiff string `json:"byte_diff,omitempty"`
 }
 
 // Server is what one server answered for one name.
@@ -146,6 +151,9 @@ type Result struct {
 	// (Checker.Any); the fields above are then those of the deciding one.
 	DNS  *Result `json:"dns,omitempty"`
 	HTTP *Result `json:"http,omitempty"`
+	// Unused is, in Diagnose's result, the method that the domain does not
+	// use while it uses the other.
+	Unused *UnusedMethod `json:"unused_method,omitempty"`
 }
 
 func (r *Result) add(f Finding) {
@@ -188,4 +196,51 @@ func (r *Result) merge(sub *Result) {
 	if sub.TimeLeftSeconds > r.TimeLeftSeconds {
 		r.TimeLeftSeconds = sub.TimeLeftSeconds
 	}
+}
+
+// String describes the answer in one line, as orgctl -v shows it:
+// `ns1.main.com. (192.0.2.1:53) main.com. NOERROR aa udp found "…" match`.
+func (s Server) String() string {
+	who := s.Server
+	if s.Host != "" {
+		who = strings.TrimSuffix(s.Host, ".") + " (" + s.Server + ")"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s", who, s.Name)
+	if s.Error != "" {
+		fmt.Fprintf(&b, " error: %s", s.Error)
+		return b.String()
+	}
+	fmt.Fprintf(&b, " %s", s.Rcode)
+	if s.AA {
+		b.WriteString(" aa")
+	}
+	if s.Transport != "" {
+		b.WriteString(" " + s.Transport)
+	}
+	if s.Truncated {
+		b.WriteString(" (tc)")
+	}
+	if len(s.CNAMEs) > 0 {
+		b.WriteString(" cname " + strings.Join(s.CNAMEs, " → "))
+	}
+	if len(s.Found) > 0 {
+		b.WriteString(" found " + quoteAll(s.Found))
+	}
+	if s.Match {
+		b.WriteString(" match")
+	}
+	return b.String()
+}
+
+// quoteAll quotes TXT values for a message: "v=spf1 -all", "…".
+func quoteAll(vs []string) string {
+	if len(vs) == 0 {
+		return "no TXT records"
+	}
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = fmt.Sprintf("%q", v)
+	}
+	return strings.Join(q, ", ")
 }

@@ -35,7 +35,7 @@ func TestConfigFileKeys(t *testing.T) {
 		{"nothing close", "frobnicate: 1\n", exitUsage, []string{`unknown key "frobnicate"`}},
 		{"two unknown keys", "outptu: json\ntimout: 1m\n", exitUsage, []string{`"outptu"`, `"timout"`, `did you mean "timeout"?`}},
 		{"an object for a value", "output:\n  format: json\n", exitUsage, []string{"key output", "expected a value"}},
-		{"wrong type", "ns_port: lots\n", exitUsage, []string{"key ns_port", "not a valid int"}},
+		{"wrong type", "timeout: lots\n", exitUsage, []string{"key timeout", "not a valid duration"}},
 		{"a command's flag", "wait: 10d\ninterval: 10s\nvalidity: 3d\nsystem_resolver: none\nstrict: true\n", exitOK, nil},
 		{"scim keys", "scim:\n  url: https://scim.example/v2\n  ca_file: ca.pem\n  verified_domains: [main.com]\n  mapping:\n    userName: userPrincipalName\n  scope:\n    department: [Sales]\n", exitOK, nil},
 	}
@@ -64,7 +64,7 @@ func TestConfigShowEverySetting(t *testing.T) {
 	env, path := configEnv(t, "wait: 10d\nscim:\n  url: https://scim.example/v2\n  verified_domains: [main.com, eu.main.com]\n")
 	env["ORGCTL_SCIM_TOKEN"] = "s3cr3t"
 	env["ORGCTL_VALIDITY"] = "3d"
-	code, stdout, stderr := runCmd(t, false, env, "config", "show", "-o", "json", "--ns-port", "5300")
+	code, stdout, stderr := runCmd(t, false, env, "config", "show", "-o", "json", "--timeout", "5m")
 	if code != exitOK {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -80,7 +80,8 @@ func TestConfigShowEverySetting(t *testing.T) {
 		byKey[s.Key] = s.Value + " from " + s.Source
 	}
 	want := map[string]string{
-		"ns_port":               "5300 from flag",
+		"timeout":               "5m0s from flag",
+		"ns_port":               "53 from default",
 		"validity":              "3d from env",
 		"wait":                  "10d from file",
 		"scim.url":              "https://scim.example/v2 from file",

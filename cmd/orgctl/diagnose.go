@@ -3,16 +3,14 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/http"
-	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
 	"github.com/orgctl/orgctl/codegen"
 	"github.com/orgctl/orgctl/config"
+	"github.com/orgctl/orgctl/internal/english"
 	"github.com/orgctl/orgctl/internal/store"
 	"github.com/orgctl/orgctl/verify"
 )
@@ -43,14 +41,9 @@ Nothing is added to the verification history.`,
   orgctl diagnose main.com --resolver 1.1.1.1:53 -o json
   orgctl diagnose main.com --wait 10m`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageErrorf("orgctl diagnose DOMAIN --code CODE, or see 'orgctl diagnose --help'", "diagnose needs at least one domain")
-			}
-			return runVerify(cmd.Context(), f, opts, args)
-		},
+		RunE: verifyRunE(f, opts, "orgctl diagnose DOMAIN --code CODE, or see 'orgctl diagnose --help'", "diagnose needs at least one domain"),
 	}
-	addVerifyFlags(cmd.Flags(), opts)
+	addVerifyFlags(cmd.Flags(), f, opts)
 	addStrictFlag(cmd.Flags(), opts)
 	cmd.Flags().StringSliceVar(&opts.SystemResolvers, "system-resolver", nil,
 		`resolver HOST:PORT whose view is compared with --resolver's (split horizon), repeatable; default: resolv.conf's when --resolver is given; "none" to skip`)
@@ -137,7 +130,7 @@ func ago(t, now time.Time) string {
 	return fmt.Sprintf("on %s (%s)", t.UTC().Format(time.DateOnly), rel)
 }
 
-// report prints diagnose's text report of one domain:
+// diagnoseReport prints diagnose's text report of one domain:
 //
 //	main.com: not verified (dns: mismatch, http: not_found)
 //	  code  logmein-verification-code=668e…
@@ -152,11 +145,11 @@ func ago(t, now time.Time) string {
 //	    fix    retype the value without quotes …
 //
 // Info findings take one line each; -v adds every server's answer.
-func (rp *resultPrinter) report(r *verify.Result) {
-	w, p := rp.out, rp.p
+func diagnoseReport(t *textOut, r *verify.Result, now time.Time) {
+	w, p := t.W, t.P
 	d, h := r.DNS, r.HTTP
 	if d == nil || h == nil {
-		rp.text(r)
+		resultText(t, r)
 		return
 	}
 	verdict := p.red("not verified")
@@ -173,19 +166,22 @@ func (rp *resultPrinter) report(r *verify.Result) {
 	}
 	fmt.Fprintf(w, "%s: %s\n", p.bold(r.Domain), verdict)
 	fmt.Fprintf(w, "  %s  %s\n", p.dim("code"), r.Expected)
-	width := rp.f.io.width()
-	unused := unusedMethod(r)
-	if rp.f.opts.Verbose {
-		unused = nil // every finding, in full
+	width := t.Width
+	var unused *verify.Result // the method whose findings are summed up in a line
+	if r.Unused != nil && !t.Verbose {
+		unused = d
+		if r.Unused.Method == verify.MethodHTTP {
+			unused = h
+		}
 	}
 	for _, m := range []*verify.Result{d, h} {
 		for _, x := range append([]*verify.Result{m}, m.Subdomains...) {
-			fmt.Fprintf(w, "  %-4s  %s  %s\n", x.Method, rp.status(x.Status)+pad(x.Status, 11), summary(x, false))
-			if rp.f.opts.Verbose {
-				rp.details(&verify.Result{Servers: x.Servers, Addresses: x.Addresses}, "        ")
+			fmt.Fprintf(w, "  %-4s  %s  %s\n", x.Method, statusText(p, x.Status)+pad(x.Status, 11), summary(x, false))
+			if t.Verbose {
+				details(t, &verify.Result{Servers: x.Servers, Addresses: x.Addresses}, "        ")
 			}
 			if m == unused && x == m {
-				for _, l := range wrap("not in use: "+firstError(m)+" (-v shows its findings)", width-8) {
+				for _, l := range wrap("not in use: "+r.Unused.Reason+" (-v shows its findings)", width-8) {
 					fmt.Fprintf(w, "        %s\n", p.dim(l))
 				}
 			}
@@ -201,81 +197,28 @@ func (rp *resultPrinter) report(r *verify.Result) {
 		if len(fs) == 0 {
 			continue
 		}
-		head, mark := p.red(countOf(len(fs), "error", "errors")), p.red("✗")
+		head, mark := p.red(english.Count(len(fs), "error", "errors")), p.red("✗")
 		if sev == verify.SeverityWarning {
-			head, mark = p.yellow(countOf(len(fs), "warning", "warnings")), p.yellow("!")
+			head, mark = p.yellow(english.Count(len(fs), "warning", "warnings")), p.yellow("!")
 		}
 		fmt.Fprintf(w, "\n%s\n", head)
 		for _, f := range fs {
 			fmt.Fprintf(w, "  %s %s  %s\n", mark, p.bold(f.Code), where(f))
 			field(w, width, p.dim("seen "), f.Message)
-			if b := byteDiff(f.Found, r.Expected, f.Code); b != "" {
-				field(w, width, p.dim("bytes"), b)
-			}
+			field(w, width, p.dim("bytes"), f.ByteDiff)
 			field(w, width, p.dim("why  "), f.Why)
 			field(w, width, p.dim("fix  "), f.Fix)
 		}
 	}
 	if fs := groups[verify.SeverityInfo]; len(fs) > 0 {
-		fmt.Fprintf(w, "\n%s\n", p.dim(countOf(len(fs), "note", "notes")))
+		fmt.Fprintf(w, "\n%s\n", p.dim(english.Count(len(fs), "note", "notes")))
 		for _, f := range fs {
 			field(w, width, p.dim("·"), f.Code+": "+f.Message)
 		}
 	}
-	if next := nextStep(r, rp.f.now()); next != "" {
+	if next := nextStep(r, now); next != "" {
 		fmt.Fprintf(w, "\n%s\n", next)
 	}
-}
-
-// unusedMethod is the method that the domain shows no sign of using
-// while the other does: the site has no file at all, say, while the code
-// is in DNS. Its findings are summed up in a line; nil when both or
-// neither are in use.
-func unusedMethod(r *verify.Result) *verify.Result {
-	d, h := inUse(r.DNS), inUse(r.HTTP)
-	switch {
-	case d && !h:
-		return r.HTTP
-	case h && !d:
-		return r.DNS
-	}
-	return nil
-}
-
-// inUse reports whether a method's result shows a sign of the code, or of
-// an attempt to publish it: a server or address that serves it, a value
-// close to it, a file answered with 200, the code somewhere else.
-func inUse(m *verify.Result) bool {
-	for _, x := range append([]*verify.Result{m}, m.Subdomains...) {
-		for _, s := range x.Servers {
-			if s.Match {
-				return true
-			}
-		}
-		for _, a := range x.Addresses {
-			if a.Match || slices.ContainsFunc(a.Hops, func(h verify.Hop) bool { return h.StatusCode == http.StatusOK }) {
-				return true
-			}
-		}
-		for _, f := range x.Findings {
-			if f.Found != "" || f.Code == "http.wrong_url" {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// firstError is the message of a result's first error finding.
-func firstError(m *verify.Result) string {
-	for _, x := range append([]*verify.Result{m}, m.Subdomains...) {
-		for _, f := range x.Findings {
-			if f.Severity == verify.SeverityError {
-				return f.Message
-			}
-		}
-	}
-	return string(m.Status)
 }
 
 // allFindings are the findings of both methods and all names, DNS first,
@@ -375,88 +318,4 @@ func wrap(text string, width int) []string {
 // pad is the spaces that align a status of width n.
 func pad(s verify.Status, n int) string {
 	return strings.Repeat(" ", max(0, n-len(s)))
-}
-
-func countOf(n int, one, many string) string {
-	return fmt.Sprintf("%d %s", n, plural(n, one, many))
-}
-
-// byteDiff shows, for a value that is almost the code, the bytes that
-// make the difference: "before the code: e2 80 9c (“)". It is empty
-// when the bytes say nothing the message does not (another code, a page).
-func byteDiff(got, want, code string) string {
-	if got == "" || got == want || strings.HasSuffix(code, "wrong_code") || strings.HasSuffix(code, "no_code") {
-		return ""
-	}
-	if i := strings.Index(got, want); i >= 0 {
-		var parts []string
-		if i > 0 {
-			parts = append(parts, "before the code: "+hexRunes(got[:i]))
-		}
-		if rest := got[i+len(want):]; rest != "" {
-			parts = append(parts, "after it: "+hexRunes(rest))
-		}
-		return strings.Join(parts, "; ")
-	}
-	if len(got) == len(want) {
-		// Runs of differing bytes, such as a word in upper case.
-		var parts []string
-		for i := 0; i < len(got) && len(parts) < 3; i++ {
-			if got[i] == want[i] {
-				continue
-			}
-			j := i
-			for j < len(got) && got[j] != want[j] {
-				j++
-			}
-			at := fmt.Sprintf("byte %d", i)
-			if j-i > 1 {
-				at = fmt.Sprintf("bytes %d-%d", i, j-1)
-			}
-			parts = append(parts, fmt.Sprintf("%s: % x %q where the code has %q", at, got[i:j], got[i:j], want[i:j]))
-			i = j
-		}
-		return strings.Join(parts, "; ")
-	}
-	p := 0
-	for p < len(got) && p < len(want) && got[p] == want[p] {
-		p++
-	}
-	s := 0
-	for s < len(got)-p && s < len(want)-p && got[len(got)-1-s] == want[len(want)-1-s] {
-		s++
-	}
-	g, c := got[p:len(got)-s], want[p:len(want)-s]
-	if len(g) > 16 || len(c) > 16 {
-		return ""
-	}
-	if c == "" {
-		return fmt.Sprintf("at byte %d: %s, which the code does not have", p, hexRunes(g))
-	}
-	if g == "" {
-		return fmt.Sprintf("at byte %d: %q is missing", p, c)
-	}
-	return fmt.Sprintf("at byte %d: %s where the code has %q", p, hexRunes(g), c)
-}
-
-// hexRunes shows bytes in hex, each character's bytes with the character:
-// "e2 80 9c (“) 20 ( )".
-func hexRunes(s string) string {
-	var parts []string
-	for _, r := range s {
-		var hx []string
-		for _, b := range []byte(string(r)) {
-			hx = append(hx, fmt.Sprintf("%02x", b))
-		}
-		show := string(r)
-		if !unicode.IsPrint(r) { // controls, no-break and zero-width spaces, BOM
-
-			show = fmt.Sprintf("%U", r)
-		}
-		parts = append(parts, strings.Join(hx, " ")+" ("+show+")")
-	}
-	if len(parts) > 8 {
-		parts = append(parts[:8], "…")
-	}
-	return strings.Join(parts, " ")
 }

@@ -105,7 +105,7 @@ not "verified".
 	for _, e := range verify.Catalogue() {
 		group := e.Code[:strings.IndexByte(e.Code, '.')]
 		if group != prev && group != "code" {
-			fmt.Fprintf(&b, "\n%s\n\n", map[string]string{"dns": "DNS (orgctl verify dns)", "http": "HTTP (orgctl verify http)"}[group])
+			fmt.Fprintf(&b, "\n%s\n\n", map[string]string{"dns": "DNS (orgctl verify dns)", "http": "HTTP (orgctl verify http)", "check": "Any method (a check cut short or failed)"}[group])
 			prev = group
 		}
 		fmt.Fprintf(&b, "  %-27s %s\n", e.Code, e.Summary)

@@ -51,7 +51,7 @@ func TestReleaseBinaryDoesNotLinkTesting(t *testing.T) {
 // package.
 func TestLayers(t *testing.T) {
 	rank := map[string]int{
-		"codegen": 0, "internal/domain": 0, "internal/store": 1,
+		"codegen": 0, "internal/domain": 0, "internal/english": 0, "internal/store": 1,
 		"config": 2, "verify": 2, "scim": 2, "provision": 3,
 		"verify/verifytest": 3, "scim/scimtest": 3, "internal/peertest": 4, "provision/provisiontest": 4,
 		"cmd/orgctl/internal/sandbox": 4, "cmd/orgctl": 5,

@@ -1,132 +1,22 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
+	"github.com/orgctl/orgctl/internal/english"
 	"github.com/orgctl/orgctl/verify"
 )
-
-// resultPrinter prints verification results in the chosen format: text
-// and json once all are done (in input order), jsonl as each finishes.
-type resultPrinter struct {
-	f   *factory
-	mu  sync.Mutex
-	out io.Writer
-	p   palette
-	pe  palette
-
-	drawn    bool // a progress line is on the terminal
-	diagnose bool // text is diagnose's report
-}
-
-func newResultPrinter(f *factory) *resultPrinter {
-	return &resultPrinter{f: f, out: f.io.Out, p: palette{on: f.io.colorOut()}, pe: palette{on: f.io.colorErr()}}
-}
-
-// progress reports one poll of --wait: a JSON line per poll in jsonl, the
-// elapsed time and last status on stderr otherwise.
-func (rp *resultPrinter) progress(r *verify.Result, elapsed, wait time.Duration) {
-	rp.mu.Lock()
-	defer rp.mu.Unlock()
-	if rp.f.opts.Quiet {
-		return
-	}
-	if rp.f.opts.Output == "jsonl" {
-		writeJSONLine(rp.out, r) // one object a poll, the last one included
-		return
-	}
-	if rp.f.opts.Output == "json" {
-		return
-	}
-	step := time.Second
-	if elapsed < 10*time.Second {
-		step = 100 * time.Millisecond
-	}
-	msg := fmt.Sprintf("waiting for %s: %s after %s of %s", r.Domain, r.Status, elapsed.Round(step), wait)
-	if r.TimeLeftSeconds > 0 {
-		at := rp.f.now().Add(time.Duration(r.TimeLeftSeconds) * time.Second)
-		msg += fmt.Sprintf(" (resolvers may serve old data for %ds more: expected at %s)", r.TimeLeftSeconds, at.Format(clock))
-	}
-	if rp.f.io.errTTY {
-		// One line, redrawn at each poll and cleared at the end.
-		fmt.Fprintf(rp.f.io.ErrOut, "\r\x1b[Korgctl: %s", rp.pe.dim(msg))
-		rp.drawn = true
-		return
-	}
-	fmt.Fprintf(rp.f.io.ErrOut, "orgctl: %s\n", msg)
-}
-
-// clearProgress removes the progress line from a terminal.
-func (rp *resultPrinter) clearProgress() {
-	if rp.drawn {
-		fmt.Fprint(rp.f.io.ErrOut, "\r\x1b[K")
-		rp.drawn = false
-	}
-}
-
-// done is called as each domain finishes; with --wait, progress has
-// printed it already.
-func (rp *resultPrinter) done(r *verify.Result, waited bool) {
-	if rp.f.opts.Output != "jsonl" || rp.f.opts.Quiet || waited {
-		return
-	}
-	rp.mu.Lock()
-	defer rp.mu.Unlock()
-	writeJSONLine(rp.out, r)
-}
-
-// finish prints what was not printed as it came.
-func (rp *resultPrinter) finish(results []*verify.Result) {
-	rp.clearProgress()
-	if rp.f.opts.Quiet {
-		return
-	}
-	var done []*verify.Result
-	for _, r := range results {
-		if r != nil {
-			done = append(done, r)
-		}
-	}
-	switch rp.f.opts.Output {
-	case "json":
-		enc := json.NewEncoder(rp.out)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if done == nil {
-			done = []*verify.Result{}
-		}
-		_ = enc.Encode(done)
-	case "text":
-		for i, r := range done {
-			if !rp.diagnose {
-				rp.text(r)
-				continue
-			}
-			if i > 0 {
-				fmt.Fprintln(rp.out)
-			}
-			rp.report(r)
-		}
-	}
-}
 
 // clock formats the time of day in messages.
 const clock = "15:04:05 MST"
 
-func writeJSONLine(w io.Writer, v any) {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
+// plural is english.Plural, the name the commands use.
+var plural = english.Plural
 
-// text prints one result for people:
+// resultText prints one result for people:
 //
 //	main.com: verified (dns, main.com., 2/2 authoritative servers, 1 resolver)
 //	  error    dns.nxdomain: …
@@ -134,24 +24,23 @@ func writeJSONLine(w io.Writer, v any) {
 //
 // When verify ran both methods, a headline comes first and each method's
 // result follows, indented.
-func (rp *resultPrinter) text(r *verify.Result) {
+func resultText(t *textOut, r *verify.Result) {
 	if r.DNS != nil && r.HTTP != nil {
-		fmt.Fprintf(rp.out, "%s: %s (%s)\n", rp.p.bold(r.Domain), rp.status(r.Status), eitherSummary(r))
-		rp.block(r.DNS, "  ", r.DNS.Method+": ", false)
-		rp.block(r.HTTP, "  ", r.HTTP.Method+": ", false)
+		fmt.Fprintf(t.W, "%s: %s (%s)\n", t.P.bold(r.Domain), statusText(t.P, r.Status), eitherSummary(r))
+		block(t, r.DNS, "  ", r.DNS.Method+": ", false)
+		block(t, r.HTTP, "  ", r.HTTP.Method+": ", false)
 		return
 	}
-	rp.block(r, "", rp.p.bold(r.Domain)+": ", true)
+	block(t, r, "", t.P.bold(r.Domain)+": ", true)
 }
 
 // block prints one method's result: its line, details and subdomains.
-func (rp *resultPrinter) block(r *verify.Result, indent, label string, withMethod bool) {
-	w := rp.out
-	fmt.Fprintf(w, "%s%s%s (%s)\n", indent, label, rp.status(r.Status), summary(r, withMethod))
-	rp.details(r, indent+"  ")
+func block(t *textOut, r *verify.Result, indent, label string, withMethod bool) {
+	fmt.Fprintf(t.W, "%s%s%s (%s)\n", indent, label, statusText(t.P, r.Status), summary(r, withMethod))
+	details(t, r, indent+"  ")
 	for _, s := range r.Subdomains {
-		fmt.Fprintf(w, "%s  %s: %s (%s)\n", indent, strings.TrimSuffix(s.Name, "."), rp.status(s.Status), summary(s, withMethod))
-		rp.details(s, indent+"    ")
+		fmt.Fprintf(t.W, "%s  %s: %s (%s)\n", indent, strings.TrimSuffix(s.Name, "."), statusText(t.P, s.Status), summary(s, withMethod))
+		details(t, s, indent+"    ")
 	}
 }
 
@@ -167,14 +56,16 @@ func eitherSummary(r *verify.Result) string {
 	return fmt.Sprintf("dns: %s, http: %s", r.DNS.Status, r.HTTP.Status)
 }
 
-func (rp *resultPrinter) details(r *verify.Result, indent string) {
-	w, p := rp.out, rp.p
-	if rp.f.opts.Verbose {
+// details prints a result's findings, and with -v every server's answer
+// and every address's chain.
+func details(t *textOut, r *verify.Result, indent string) {
+	w, p := t.W, t.P
+	if t.Verbose {
 		for _, s := range r.Servers {
-			fmt.Fprintf(w, "%s%s %s\n", indent, p.dim(fmt.Sprintf("%-13s", s.Role)), serverLine(s))
+			fmt.Fprintf(w, "%s%s %s\n", indent, p.dim(fmt.Sprintf("%-13s", s.Role)), s)
 		}
 		for _, a := range r.Addresses {
-			fmt.Fprintf(w, "%s%s %s\n", indent, p.dim(fmt.Sprintf("%-13s", "address")), addressLine(a))
+			fmt.Fprintf(w, "%s%s %s\n", indent, p.dim(fmt.Sprintf("%-13s", "address")), a)
 		}
 	}
 	for _, fd := range r.Findings {
@@ -194,14 +85,16 @@ func (rp *resultPrinter) details(r *verify.Result, indent string) {
 	}
 }
 
-func (rp *resultPrinter) status(s verify.Status) string {
+// statusText colours a status: green verified, yellow on its way, red
+// otherwise.
+func statusText(p palette, s verify.Status) string {
 	switch s {
 	case verify.StatusVerified:
-		return rp.p.green(string(s))
+		return p.green(string(s))
 	case verify.StatusPropagating, verify.StatusPartial:
-		return rp.p.yellow(string(s))
+		return p.yellow(string(s))
 	default:
-		return rp.p.red(string(s))
+		return p.red(string(s))
 	}
 }
 
@@ -210,7 +103,7 @@ func (rp *resultPrinter) status(s verify.Status) string {
 // address".
 func summary(r *verify.Result, withMethod bool) string {
 	var parts []string
-	if withMethod {
+	if withMethod && r.Method != "" { // "" for a check cut short before a method ran
 		parts = append(parts, r.Method)
 	}
 	if r.Method == verify.MethodHTTP {
@@ -259,83 +152,6 @@ func summary(r *verify.Result, withMethod bool) string {
 		parts = append(parts, fmt.Sprintf("%d system %s", sys, plural(sys, "resolver", "resolvers")))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// addressLine is what one address served, in verbose text: the status,
-// then each hop ("192.0.2.7 verified: 301 → https://www.main.com/… 200
-// 63 bytes match").
-func addressLine(a verify.Address) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s:", a.Address, a.Status)
-	for i, h := range a.Hops {
-		if i > 0 {
-			fmt.Fprintf(&b, " → %s", h.URL)
-		}
-		switch {
-		case h.Error != "":
-			fmt.Fprintf(&b, " error: %s", h.Error)
-		default:
-			fmt.Fprintf(&b, " %d", h.StatusCode)
-		}
-		if i > 0 && h.Address != "" {
-			fmt.Fprintf(&b, " (%s)", h.Address)
-		}
-		if h.TLSError != "" {
-			b.WriteString(" (certificate not valid)")
-		}
-	}
-	if a.Size > 0 || a.Match {
-		fmt.Fprintf(&b, " %d %s", a.Size, plural(a.Size, "byte", "bytes"))
-	}
-	if a.Match {
-		b.WriteString(" match")
-	}
-	return b.String()
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-// serverLine is one server's answer in verbose text.
-func serverLine(s verify.Server) string {
-	who := s.Server
-	if s.Host != "" {
-		who = strings.TrimSuffix(s.Host, ".") + " (" + s.Server + ")"
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s", who, s.Name)
-	if s.Error != "" {
-		fmt.Fprintf(&b, " error: %s", s.Error)
-		return b.String()
-	}
-	fmt.Fprintf(&b, " %s", s.Rcode)
-	if s.AA {
-		b.WriteString(" aa")
-	}
-	if s.Transport != "" {
-		b.WriteString(" " + s.Transport)
-	}
-	if s.Truncated {
-		b.WriteString(" (tc)")
-	}
-	if len(s.CNAMEs) > 0 {
-		b.WriteString(" cname " + strings.Join(s.CNAMEs, " → "))
-	}
-	if len(s.Found) > 0 {
-		q := make([]string, len(s.Found))
-		for i, v := range s.Found {
-			q[i] = strconv.Quote(v)
-		}
-		b.WriteString(" found " + strings.Join(q, ", "))
-	}
-	if s.Match {
-		b.WriteString(" match")
-	}
-	return b.String()
 }
 
 // checkHostPort validates a HOST:PORT server address.

@@ -146,10 +146,6 @@ provider over SCIM 2.0.
 	pf.StringVar(&o.ConfigFile, "config", "", "config file (default $XDG_CONFIG_HOME/orgctl/config.yaml)")
 	pf.Var(newDaysDuration(&o.Timeout, 0), "timeout", "give up after this long overall, e.g. 90s or 5m (0: no limit)")
 	pf.StringVar(&o.StateDir, "state-dir", "", "where codes and history are kept (default $XDG_STATE_HOME/orgctl)")
-	pf.StringSliceVar(&o.Resolvers, "resolver", nil, "recursive resolver HOST:PORT to use, repeatable (default: from /etc/resolv.conf)")
-	pf.StringSliceVar(&o.Nameservers, "nameserver", nil, "treat HOST:PORT as an authoritative server and skip discovery, repeatable")
-	pf.IntVar(&o.NSPort, "ns-port", 53, "port of the authoritative servers found by discovery")
-	pf.StringSliceVar(&o.ConnectTo, "connect-to", nil, "HTTP: connect to ADDR:PORT for requests to HOST:PORT (HOST:PORT:ADDR:PORT, curl's semantics), repeatable")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json", "jsonl"}, cobra.ShellCompDirectiveNoFileComp))
 
 	root.AddCommand(
@@ -212,9 +208,6 @@ func (f *factory) configure(cmd *cobra.Command) error {
 	}
 	if o.Timeout < 0 {
 		return usageErrorf("", "invalid --timeout %s: must not be negative", o.Timeout)
-	}
-	if o.NSPort < 1 || o.NSPort > 65535 {
-		return usageErrorf("", "invalid --ns-port %d: must be 1-65535", o.NSPort)
 	}
 	if o.NoColor {
 		f.io.noColor = true

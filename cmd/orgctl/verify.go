@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -19,7 +20,6 @@ import (
 
 // verifyOptions are the options of `orgctl verify`.
 type verifyOptions struct {
-	Domains  []string
 	Code     string
 	Wait     time.Duration
 	Interval time.Duration
@@ -29,6 +29,21 @@ type verifyOptions struct {
 	// and prints a report; nothing goes into the history.
 	Diagnose        bool
 	SystemResolvers []string
+	// IntervalGiven says that --interval was on the command line, where
+	// an --interval without --wait is a mistake to point out.
+	IntervalGiven bool
+}
+
+// verifyRunE is the RunE of verify, verify dns, verify http and
+// diagnose: at least one domain, then runVerify.
+func verifyRunE(f *factory, opts *verifyOptions, hint, msg string) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return usageErrorf(hint, "%s", msg)
+		}
+		opts.IntervalGiven = cmd.Flags().Changed("interval")
+		return runVerify(cmd.Context(), f, opts, args)
+	}
 }
 
 func newVerifyCmd(f *factory) *cobra.Command {
@@ -49,24 +64,35 @@ comments are skipped). The code comes from --code, else from the codes stored by
   cat domains.txt | orgctl verify dns - -o jsonl
   orgctl verify http main.com -q && deploy`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageErrorf("orgctl verify DOMAIN, or see 'orgctl verify --help'", "verify needs at least one domain")
-			}
-			return runVerify(cmd.Context(), f, opts, args)
-		},
+		RunE: verifyRunE(f, opts, "orgctl verify DOMAIN, or see 'orgctl verify --help'", "verify needs at least one domain"),
 	}
-	addVerifyFlags(cmd.Flags(), opts)
+	addVerifyFlags(cmd.Flags(), f, opts)
 	addStrictFlag(cmd.Flags(), opts)
 	cmd.AddCommand(newVerifyDNSCmd(f), newVerifyHTTPCmd(f))
 	return cmd
 }
 
-func addVerifyFlags(fs *flagSet, opts *verifyOptions) {
+// addVerifyFlags registers the flags of every command that checks
+// domains: the code, --wait and the network overrides.
+func addVerifyFlags(fs *flagSet, f *factory, opts *verifyOptions) {
 	fs.StringVar(&opts.Code, "code", "", "the code to look for: logmein-verification-code=UUID or the bare UUID (default: the stored one)")
 	requireValue(fs, "code")
-	fs.Var(newDaysDuration(&opts.Wait, 0), "wait", "keep checking until verified or this long has passed (e.g. 15m)")
+	// The day-aware duration of --validity, so that one syntax works
+	// everywhere (--wait 1d).
+	fs.Var(newDaysDuration(&opts.Wait, 0), "wait", "keep checking until verified or this long has passed (e.g. 15m, 2h, 1d)")
+	fs.Lookup("wait").DefValue = "0" // pflag's help hides a zero default spelled so, not "0s"
 	fs.Var(newDaysDuration(&opts.Interval, verify.DefaultInterval), "interval", "first pause between checks with --wait; it grows up to 30s")
+	addNetworkFlags(fs, f.opts)
+}
+
+// addNetworkFlags registers the DNS and HTTP overrides (DESIGN.md §2) on
+// a command that checks domains; they read ORGCTL_RESOLVER… and the
+// config file's keys like every flag.
+func addNetworkFlags(fs *flagSet, o *globalOptions) {
+	fs.StringSliceVar(&o.Resolvers, "resolver", nil, "recursive resolver HOST:PORT to use, repeatable (default: from /etc/resolv.conf)")
+	fs.StringSliceVar(&o.Nameservers, "nameserver", nil, "treat HOST:PORT as an authoritative server and skip discovery, repeatable")
+	fs.IntVar(&o.NSPort, "ns-port", verify.DefaultNSPort, "port of the authoritative servers found by discovery")
+	fs.StringSliceVar(&o.ConnectTo, "connect-to", nil, "HTTP: connect to ADDR:PORT for requests to HOST:PORT (HOST:PORT:ADDR:PORT, curl's semantics), repeatable")
 }
 
 func addStrictFlag(fs *flagSet, opts *verifyOptions) {
@@ -91,14 +117,9 @@ another address, to test a server before DNS points at it.`,
   orgctl verify http main.com --connect-to main.com:80:192.0.2.7:80 -v
   orgctl verify http main.com --strict -q && echo ok`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageErrorf("give domains as arguments, or - to read them from stdin", "verify http needs at least one domain")
-			}
-			return runVerify(cmd.Context(), f, opts, args)
-		},
+		RunE: verifyRunE(f, opts, "give domains as arguments, or - to read them from stdin", "verify http needs at least one domain"),
 	}
-	addVerifyFlags(cmd.Flags(), opts)
+	addVerifyFlags(cmd.Flags(), f, opts)
 	addStrictFlag(cmd.Flags(), opts)
 	return cmd
 }
@@ -118,21 +139,10 @@ it; resolvers still serving old data make the status "propagating".`,
   orgctl verify dns main.com --resolver 127.0.0.1:5353 --ns-port 5300
   orgctl verify dns main.com --nameserver 198.51.100.53:53 -o json`,
 		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usageErrorf("give domains as arguments, or - to read them from stdin", "verify dns needs at least one domain")
-			}
-			return runVerify(cmd.Context(), f, opts, args)
-		},
+		RunE: verifyRunE(f, opts, "give domains as arguments, or - to read them from stdin", "verify dns needs at least one domain"),
 	}
-	addVerifyFlags(cmd.Flags(), opts)
+	addVerifyFlags(cmd.Flags(), f, opts)
 	return cmd
-}
-
-// job is one domain to check, with what to expect.
-type job struct {
-	domain string
-	code   verify.Code
 }
 
 // runVerify checks every domain and prints the results; it never touches
@@ -148,6 +158,9 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	if opts.Interval <= 0 {
 		return usageErrorf("e.g. --interval 5s", "invalid --interval %s: must be positive", opts.Interval)
 	}
+	if opts.IntervalGiven && opts.Wait == 0 {
+		return usageErrorf("e.g. --wait 15m --interval 10s", "--interval needs --wait: without it there is a single check")
+	}
 	jobs, err := f.jobs(domains, opts.Code)
 	if err != nil {
 		return err
@@ -160,78 +173,158 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	if st, err := f.openStore(); err == nil {
 		checker.KnownCode = f.knownCode(st)
 	}
-	method := checker.Any
+	run := verify.RunOptions{Check: checker.Any, Poller: verify.Poller{Wait: opts.Wait, Interval: opts.Interval}}
 	switch {
 	case opts.Diagnose:
-		method = checker.Diagnose
+		run.Check = checker.Diagnose
 		if checker.SystemResolvers, err = f.systemResolvers(opts.SystemResolvers); err != nil {
 			return err
 		}
 	case opts.Method == verify.MethodDNS:
-		method = checker.DNS
+		run.Check, run.Method = checker.DNS, verify.MethodDNS
 	case opts.Method == verify.MethodHTTP:
-		method = checker.HTTP
+		run.Check, run.Method = checker.HTTP, verify.MethodHTTP
 	}
 
-	p := newResultPrinter(f)
-	p.diagnose = opts.Diagnose
-	results := make([]*verify.Result, len(jobs))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
-	var failed error
-	var mu sync.Mutex
-	for i, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			check := func(ctx context.Context) (*verify.Result, error) { return method(ctx, j.domain, j.code) }
-			res, err := verify.Poll(ctx, opts.Wait, opts.Interval, check, func(r *verify.Result, elapsed time.Duration) {
-				if opts.Wait > 0 {
-					p.progress(r, elapsed, opts.Wait)
-				}
-			})
-			if err != nil && res == nil {
-				mu.Lock()
-				failed = err
-				mu.Unlock()
-				return
-			}
-			results[i] = res
-			p.done(res, opts.Wait > 0)
-		}()
+	p := f.printer()
+	// jsonl streams results as they finish; text and json keep the
+	// order of the domains.
+	run.Ordered = !p.JSONL()
+	out := newResultStream(f, p, opts, len(jobs))
+	run.Each = out.poll
+	var checks []store.DomainCheck
+	var sum outcome
+	err = verify.Run(ctx, slices.Values(jobs), run, func(r *verify.Result) {
+		out.result(r)
+		sum.add(r)
+		checks = append(checks, historyOf(r)...)
+	})
+	out.close()
+	if !opts.Diagnose {
+		f.record(checks)
 	}
-	wg.Wait()
-	p.finish(results)
-	if failed != nil {
-		return failed
-	}
-	if err := ctx.Err(); err != nil {
+	if err != nil {
 		return err
 	}
-	if !opts.Diagnose {
-		f.record(results)
-	}
-	return outcome(results)
+	return sum.err()
 }
 
-// outcome maps results to the exit status: any error → 1, else any not
-// verified → 3.
-func outcome(results []*verify.Result) error {
-	var notVerified, indeterminate bool
-	for _, r := range results {
-		switch {
-		case r == nil || r.Status == verify.StatusError:
-			indeterminate = true
-		case !r.Verified:
-			notVerified = true
-		}
+// resultStream prints verify's results through the run's printer and
+// reports the run's progress: --wait's polls as notes in text, as items
+// of the stream in jsonl (DESIGN.md §3).
+type resultStream struct {
+	f      *factory
+	p      *printer
+	s      *stream
+	prog   progress
+	opts   *verifyOptions
+	shown  int // reports printed, for the blank line between diagnose's
+	polled sync.Map
+	// held are the items printed when the progress bar is gone: on a
+	// terminal the bar and the results share the screen.
+	mu   sync.Mutex
+	hold bool
+	held []*verify.Result
+}
+
+func newResultStream(f *factory, p *printer, opts *verifyOptions, n int) *resultStream {
+	rs := &resultStream{f: f, p: p, s: p.Stream(), opts: opts, prog: nopProgress{}}
+	if n > 1 || opts.Wait > 0 {
+		rs.prog = f.newProgress("verify", n)
+		rs.hold = f.io.errTTY && f.io.outTTY && !f.opts.Quiet
 	}
+	return rs
+}
+
+// poll is called for every check of every domain; with --wait, it shows
+// each one.
+func (rs *resultStream) poll(r *verify.Result, elapsed time.Duration) {
 	switch {
-	case indeterminate:
+	case rs.opts.Wait == 0:
+	case rs.p.JSONL():
+		rs.polled.Store(r, true) // result must not print it again
+		rs.item(r)
+	case !rs.p.JSON():
+		rs.prog.Note(rs.waitNote(r, elapsed))
+	}
+}
+
+// result is called once for each domain, with its final result.
+func (rs *resultStream) result(r *verify.Result) {
+	rs.prog.Done(string(r.Status))
+	if _, printed := rs.polled.LoadAndDelete(r); !printed {
+		rs.item(r)
+	}
+}
+
+func (rs *resultStream) item(r *verify.Result) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.hold {
+		rs.held = append(rs.held, r)
+		return
+	}
+	_ = rs.s.Item(r, func(t *textOut) { rs.text(t, r) })
+}
+
+func (rs *resultStream) text(t *textOut, r *verify.Result) {
+	if !rs.opts.Diagnose {
+		resultText(t, r)
+		return
+	}
+	if rs.shown > 0 {
+		fmt.Fprintln(t.W)
+	}
+	rs.shown++
+	diagnoseReport(t, r, rs.f.now())
+}
+
+// close removes the progress bar, prints what waited for it, and ends
+// the stream.
+func (rs *resultStream) close() {
+	rs.prog.Close()
+	rs.mu.Lock()
+	held := rs.held
+	rs.hold, rs.held = false, nil
+	rs.mu.Unlock()
+	for _, r := range held {
+		rs.item(r)
+	}
+	_ = rs.s.Close()
+}
+
+// waitNote is the progress note of one poll of --wait.
+func (rs *resultStream) waitNote(r *verify.Result, elapsed time.Duration) string {
+	step := time.Second
+	if elapsed < 10*time.Second {
+		step = 100 * time.Millisecond
+	}
+	msg := fmt.Sprintf("waiting for %s: %s after %s of %s", r.Domain, r.Status, elapsed.Round(step), rs.opts.Wait)
+	if r.TimeLeftSeconds > 0 {
+		at := rs.f.now().Add(time.Duration(r.TimeLeftSeconds) * time.Second)
+		msg += fmt.Sprintf(" (resolvers may serve old data for %ds more: expected at %s)", r.TimeLeftSeconds, at.Format(clock))
+	}
+	return msg
+}
+
+// outcome sums up the results for the exit status.
+type outcome struct{ notVerified, indeterminate bool }
+
+func (o *outcome) add(r *verify.Result) {
+	switch {
+	case r.Status == verify.StatusError:
+		o.indeterminate = true
+	case !r.Verified:
+		o.notVerified = true
+	}
+}
+
+// err is the exit status: any error → 1, else any not verified → 3.
+func (o *outcome) err() error {
+	switch {
+	case o.indeterminate:
 		return errIndeterminate
-	case notVerified:
+	case o.notVerified:
 		return errNotVerified
 	}
 	return nil
@@ -270,8 +363,8 @@ func readDomains(io *IOStreams, args []string) ([]string, error) {
 }
 
 // jobs pairs each domain with its code: --code for all, else the store.
-func (f *factory) jobs(domains []string, codeFlag string) ([]job, error) {
-	var jobs []job
+func (f *factory) jobs(domains []string, codeFlag string) ([]verify.Job, error) {
+	var jobs []verify.Job
 	if codeFlag != "" {
 		uuid, err := codegen.Parse(codeFlag)
 		if err != nil {
@@ -281,10 +374,10 @@ func (f *factory) jobs(domains []string, codeFlag string) ([]job, error) {
 		// and expiry; without a readable store, the code alone is used.
 		st, _ := f.openStore()
 		for _, d := range domains {
-			j := job{domain: d, code: verify.Code{Value: codegen.Value(uuid)}}
+			j := verify.Job{Domain: d, Code: verify.Code{Value: codegen.Value(uuid)}}
 			if st != nil {
 				if rec, err := st.Code(d); err == nil && rec.Code == uuid {
-					j.code.Subdomains, j.code.ExpiresAt = rec.Subdomains, rec.ExpiresAt
+					j.Code.Subdomains, j.Code.ExpiresAt = rec.Subdomains, rec.ExpiresAt
 				}
 			}
 			jobs = append(jobs, j)
@@ -308,7 +401,7 @@ func (f *factory) jobs(domains []string, codeFlag string) ([]job, error) {
 			return nil, usageErrorf(fmt.Sprintf("run 'orgctl code new %s --force' for a new code, or pass --code", d),
 				"the code of %s was revoked on %s", d, rec.RevokedAt.UTC().Format(time.DateOnly))
 		}
-		jobs = append(jobs, job{domain: d, code: verify.Code{Value: codegen.Value(rec.Code), ExpiresAt: rec.ExpiresAt, Subdomains: rec.Subdomains}})
+		jobs = append(jobs, verify.Job{Domain: d, Code: verify.Code{Value: codegen.Value(rec.Code), ExpiresAt: rec.ExpiresAt, Subdomains: rec.Subdomains}})
 	}
 	if len(missing) > 0 {
 		return nil, usageErrorf(fmt.Sprintf("pass the provider's code with --code, or run 'orgctl code new %s'", missing[0]),
@@ -320,6 +413,9 @@ func (f *factory) jobs(domains []string, codeFlag string) ([]job, error) {
 // checker builds a verify.Checker from the global options.
 func (f *factory) checker() (*verify.Checker, error) {
 	o := f.opts
+	if o.NSPort < 1 || o.NSPort > 65535 {
+		return nil, usageErrorf("", "invalid --ns-port %d: must be 1-65535", o.NSPort)
+	}
 	c := &verify.Checker{Nameservers: o.Nameservers, NSPort: o.NSPort, Now: f.now}
 	for _, list := range [][]string{o.Resolvers, o.Nameservers} {
 		for _, a := range list {
@@ -357,25 +453,35 @@ func (f *factory) checker() (*verify.Checker, error) {
 	return c, nil
 }
 
-// record appends each result to the verification history; a failure to
-// write is a warning, not a failed verification.
-func (f *factory) record(results []*verify.Result) {
+// historyOf is what the verification history keeps of a result: each
+// name checked by each method. A check cut short, or that could not run,
+// checked nothing.
+func historyOf(r *verify.Result) []store.DomainCheck {
+	if slices.ContainsFunc(r.Findings, func(f verify.Finding) bool {
+		return f.Code == verify.CodeCancelled || f.Code == verify.CodeFailed
+	}) {
+		return nil
+	}
+	var checks []store.DomainCheck
+	for _, m := range methodResults(r) {
+		for _, x := range append([]*verify.Result{m}, m.Subdomains...) {
+			checks = append(checks, store.DomainCheck{Domain: r.Domain,
+				Check: store.Check{At: x.CheckedAt, Method: x.Method, Name: strings.TrimSuffix(x.Name, "."), Status: string(x.Status)}})
+		}
+	}
+	return checks
+}
+
+// record appends checks to the verification history; a failure to write
+// is a warning, not a failed verification.
+func (f *factory) record(checks []store.DomainCheck) {
+	if len(checks) == 0 {
+		return
+	}
 	st, err := f.openStore()
 	if err != nil {
 		f.warnf("verification history not saved: %v", err)
 		return
-	}
-	var checks []store.DomainCheck
-	for _, r := range results {
-		if r == nil {
-			continue
-		}
-		for _, m := range methodResults(r) {
-			for _, x := range append([]*verify.Result{m}, m.Subdomains...) {
-				checks = append(checks, store.DomainCheck{Domain: r.Domain,
-					Check: store.Check{At: x.CheckedAt, Method: x.Method, Name: strings.TrimSuffix(x.Name, "."), Status: string(x.Status)}})
-			}
-		}
 	}
 	if err := st.RecordChecks(checks); err != nil {
 		f.warnf("verification history not saved: %v", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -206,9 +207,56 @@ func TestWaitProgress(t *testing.T) {
 		t.Errorf("stdout %q", stdout)
 	}
 
-	// Terminal: one line redrawn, cleared before the result.
-	_, _, stderr = runCmd(t, true, env, args...)
-	if !strings.HasPrefix(stderr, "\r\x1b[Korgctl: ") || !strings.HasSuffix(stderr, "\r\x1b[K") || strings.Contains(stderr, "\n") {
-		t.Errorf("tty stderr %q, want redrawn lines and a final clear", stderr)
+	// Terminal: the progress bar shows the polls (throttled: not each one),
+	// and is cleared before the result.
+	_, stdout, stderr = runCmd(t, true, env, args...)
+	if !strings.Contains(stderr, "waiting for www.main.test: not_found after ") || strings.Contains(stderr, "\n") ||
+		!strings.HasSuffix(stderr, "\r") {
+		t.Errorf("tty stderr %q, want a bar redrawn in place, showing the polls, and cleared", stderr)
+	}
+	if !strings.Contains(stdout, "\x1b[31;1mnot_found") {
+		t.Errorf("tty stdout %q, want the result", stdout)
+	}
+}
+
+// TestCutShortEveryDomain: a run that --timeout cuts short still prints
+// one object per requested domain (status error, check.cancelled), in
+// json and jsonl, and exits 1.
+func TestCutShortEveryDomain(t *testing.T) {
+	srv := verifytest.Start(t, verifytest.Options{}, testZone)
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir()}
+	domains := []string{"a.test", "b.test", "c.test", "main.test"}
+	for _, format := range []string{"json", "jsonl"} {
+		args := append([]string{"verify", "dns", "--nameserver", srv.Addr, "--code", testCode, "--timeout", "1ns", "-o", format}, domains...)
+		code, stdout, stderr := runCmd(t, false, env, args...)
+		if code != 1 {
+			t.Errorf("%s: exit code = %d, want 1 (stderr %q)", format, code, stderr)
+		}
+		var got []verify.Result
+		dec := json.NewDecoder(strings.NewReader(stdout))
+		if format == "json" {
+			if err := dec.Decode(&got); err != nil {
+				t.Fatalf("%s: %v in %q", format, err, stdout)
+			}
+		} else {
+			for dec.More() {
+				var r verify.Result
+				if err := dec.Decode(&r); err != nil {
+					t.Fatalf("%s: %v in %q", format, err, stdout)
+				}
+				got = append(got, r)
+			}
+		}
+		var gotDomains []string
+		for _, r := range got {
+			gotDomains = append(gotDomains, r.Domain)
+			if r.Status != verify.StatusError || len(r.Findings) == 0 || r.Findings[0].Code != verify.CodeCancelled {
+				t.Errorf("%s: %s is %s with %+v, want error with check.cancelled", format, r.Domain, r.Status, r.Findings)
+			}
+		}
+		slices.Sort(gotDomains)
+		if !slices.Equal(gotDomains, domains) {
+			t.Errorf("%s: objects for %v, want one for each of %v", format, gotDomains, domains)
+		}
 	}
 }
