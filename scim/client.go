@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -157,16 +158,16 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		root:            strings.TrimSuffix(base.String(), "/"),
 		rootPath:        strings.TrimSuffix(base.EscapedPath(), "/"),
 		token:           cfg.Token,
-		userAgent:       or(cfg.UserAgent, DefaultUserAgent),
-		timeout:         or(cfg.Timeout, DefaultTimeout),
-		pageSize:        or(cfg.PageSize, DefaultPageSize),
-		maxPages:        or(cfg.MaxPages, DefaultMaxPages),
-		membersPerPatch: or(cfg.MembersPerPatch, DefaultMembersPerPatch),
+		userAgent:       cmp.Or(cfg.UserAgent, DefaultUserAgent),
+		timeout:         cmp.Or(cfg.Timeout, DefaultTimeout),
+		pageSize:        cmp.Or(cfg.PageSize, DefaultPageSize),
+		maxPages:        cmp.Or(cfg.MaxPages, DefaultMaxPages),
+		membersPerPatch: cmp.Or(cfg.MembersPerPatch, DefaultMembersPerPatch),
 		retry: Retry{
-			Attempts:      or(cfg.Retry.Attempts, DefaultAttempts),
-			Base:          or(cfg.Retry.Base, DefaultBackoffBase),
-			Max:           or(cfg.Retry.Max, DefaultBackoffMax),
-			MaxRetryAfter: or(cfg.Retry.MaxRetryAfter, DefaultMaxRetryAfter),
+			Attempts:      cmp.Or(cfg.Retry.Attempts, DefaultAttempts),
+			Base:          cmp.Or(cfg.Retry.Base, DefaultBackoffBase),
+			Max:           cmp.Or(cfg.Retry.Max, DefaultBackoffMax),
+			MaxRetryAfter: cmp.Or(cfg.Retry.MaxRetryAfter, DefaultMaxRetryAfter),
 		},
 		onRequest: cfg.OnRequest,
 		hc: &http.Client{
@@ -184,15 +185,6 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	return c, nil
-}
-
-// or returns v, or def when v is not positive.
-func or[T int | time.Duration | string](v, def T) T {
-	var zero T
-	if v <= zero {
-		return def
-	}
-	return v
 }
 
 // String names the service, never the token.
