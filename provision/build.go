@@ -1,0 +1,206 @@
+package provision
+
+import (
+	"strings"
+
+	"github.com/orgctl/orgctl/scim"
+)
+
+// Build maps a source's users to SCIM users, applies the scoping rules and
+// the verified-domain gate, and gathers the groups: the Desired state of a
+// cycle. A user out of scope or of a domain that verified does not hold is
+// in Desired.Skipped, with the reason, and in no group's members.
+//
+// Build checks what depends on the mapping and the groups list, all
+// problems collected in a *SourceError: a mapped userName that is empty, a
+// mapped active that is not a boolean, duplicate mapped userNames or
+// externalIds, duplicate groups, and a group member naming no user of the
+// source. A bad Mapping or Scope gives their Validate error.
+func Build(src *Source, m Mapping, scope Scope, verified Verified) (*Desired, error) {
+	mp, err := m.compile(src)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := scope.compile(src)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{
+		mp: mp, gate: newGate(verified),
+		groups: map[string]*DesiredGroup{}, groupIDs: map[string]int{},
+		d: &Desired{Users: make([]*DesiredUser, 0, len(src.users)), Attributes: mp.managed},
+	}
+	if !mp.plainName || !mp.plainID {
+		b.uniq = newUniq(len(src.users))
+	}
+	if len(src.groups) > 0 {
+		b.byName = make(map[string]*DesiredUser, len(src.users))
+	}
+	jsonGroups := make([]*DesiredGroup, len(src.groups))
+	for i, g := range src.groups {
+		jsonGroups[i] = b.jsonGroup(g)
+	}
+	n := len(src.fields)
+	groupsCol, nameCol := src.column(FieldGroups), src.column(FieldUserName)
+	vals := make([]string, 0, n+1)
+	for _, r := range src.users {
+		vals = append(r.values(vals, n), "") // the column of fields the source lacks
+		u := b.user(r.line, vals)
+		if u == nil {
+			if b.byName != nil {
+				b.byName[strings.ToLower(vals[nameCol])] = nil // its error is said already
+			}
+			continue
+		}
+		if in, why := sc.inScope(vals); !in {
+			b.skip(r.line, u.User.UserName, ReasonOutOfScope, why)
+			u = nil
+		} else if why := b.gate.check(u.User.UserName); why != "" {
+			b.skip(r.line, u.User.UserName, ReasonDomainNotVerified, why)
+			u = nil
+		}
+		if b.byName != nil {
+			b.byName[strings.ToLower(vals[nameCol])] = u
+		}
+		if groupsCol >= 0 && vals[groupsCol] != "" {
+			for name := range strings.SplitSeq(vals[groupsCol], groupSep) {
+				if g := b.group(name, ""); g != nil && u != nil {
+					addMember(g, u)
+				}
+			}
+		}
+		if u != nil {
+			b.d.Users = append(b.d.Users, u)
+		}
+	}
+	for i, g := range src.groups {
+		b.jsonMembers(g, jsonGroups[i])
+	}
+	if err := b.errs.err(src.Name); err != nil {
+		return nil, err
+	}
+	return b.d, nil
+}
+
+type builder struct {
+	mp     *mapper
+	gate   *gate
+	uniq   *uniq
+	errs   errs
+	d      *Desired
+	groups map[string]*DesiredGroup // by lowercased displayName
+	// groupIDs are the lines of the JSON groups by externalId.
+	groupIDs map[string]int
+	// byName has the source's users by lowercased userName as in the
+	// source (nil for one skipped), for the JSON groups' members.
+	byName map[string]*DesiredUser
+}
+
+// user maps one source user, or records why it cannot be.
+func (b *builder) user(line int, vals []string) *DesiredUser {
+	u := &scim.User{}
+	for i := range b.mp.users {
+		c := &b.mp.users[i]
+		c.set(u, c.value(vals))
+	}
+	active := true
+	if c := b.mp.active; c != nil {
+		v := c.value(vals)
+		var ok bool
+		if active, ok = parseActive(v); !ok {
+			b.errs.add(line, c.target, v, "invalid boolean after mapping: want true or false")
+			return nil
+		}
+	}
+	u.Active = &active
+	if u.UserName == "" {
+		b.errs.add(line, "userName", "", "userName is empty after mapping")
+		return nil
+	}
+	if b.uniq != nil {
+		b.uniq.check(&b.errs, line, u.UserName, u.ExternalID)
+	}
+	return &DesiredUser{Line: line, User: u}
+}
+
+func (b *builder) skip(line int, userName, reason, detail string) {
+	b.d.Skipped = append(b.d.Skipped, Skip{Line: line, UserName: userName, Reason: reason, Detail: detail})
+}
+
+// mapGroup maps a group's displayName and externalId as the group
+// mapping says.
+func (b *builder) mapGroup(name, externalID string) (string, string) {
+	vals := []string{name, externalID, ""}
+	if c := b.mp.group.displayName; c != nil {
+		name = c.value(vals)
+	}
+	externalID = ""
+	if c := b.mp.group.externalID; c != nil {
+		externalID = c.value(vals)
+	}
+	return name, externalID
+}
+
+// group returns the group named name once mapped (case-insensitively),
+// registering it when it is new; nil when the name maps to "".
+func (b *builder) group(name, externalID string) *DesiredGroup {
+	name, externalID = b.mapGroup(name, externalID)
+	if name == "" {
+		return nil
+	}
+	key := strings.ToLower(name)
+	if g, ok := b.groups[key]; ok {
+		return g
+	}
+	g := &DesiredGroup{DisplayName: name, ExternalID: externalID, Members: []string{}}
+	b.groups[key] = g
+	b.d.Groups = append(b.d.Groups, g)
+	return g
+}
+
+// jsonGroup registers a group of the JSON groups list, or records why it
+// cannot be.
+func (b *builder) jsonGroup(sg sourceGroup) *DesiredGroup {
+	name, externalID := b.mapGroup(sg.displayName, sg.externalID)
+	if name == "" {
+		b.errs.add(sg.line, "displayName", sg.displayName, "group displayName is empty after mapping")
+		return nil
+	}
+	if _, dup := b.groups[strings.ToLower(name)]; dup {
+		b.errs.add(sg.line, "displayName", name, "duplicate group displayName (compared case-insensitively)")
+		return nil
+	}
+	if externalID != "" {
+		if first, dup := b.groupIDs[externalID]; dup {
+			b.errs.add(sg.line, "externalId", externalID, "duplicate group externalId: line %d has it too", first)
+			return nil
+		}
+		b.groupIDs[externalID] = sg.line
+	}
+	return b.group(sg.displayName, sg.externalID)
+}
+
+// jsonMembers adds the members a JSON group lists to g; a member naming no
+// user of the source is an error, one naming a skipped user is left out.
+func (b *builder) jsonMembers(sg sourceGroup, g *DesiredGroup) {
+	for _, m := range sg.members {
+		u, known := b.byName[strings.ToLower(strings.TrimSpace(m))]
+		switch {
+		case !known:
+			b.errs.add(sg.line, "members", m, "group %q lists a member that is no user of the source", sg.displayName)
+		case u != nil && g != nil:
+			addMember(g, u)
+		}
+	}
+}
+
+// addMember makes u a member of g, once.
+func addMember(g *DesiredGroup, u *DesiredUser) {
+	for _, name := range u.Groups {
+		if name == g.DisplayName {
+			return
+		}
+	}
+	u.Groups = append(u.Groups, g.DisplayName)
+	g.Members = append(g.Members, u.User.UserName)
+}
