@@ -103,6 +103,13 @@ func (b *builder) user(line int, vals []string) *DesiredUser {
 		c := &b.mp.users[i]
 		c.set(u, c.value(vals))
 	}
+	if u.UserName == "" {
+		b.errs.add(line, "userName", "", "userName is empty after mapping")
+		return nil
+	}
+	if b.uniq != nil {
+		b.uniq.check(&b.errs, line, u.UserName, u.ExternalID)
+	}
 	active := true
 	if c := b.mp.active; c != nil {
 		v := c.value(vals)
@@ -113,13 +120,6 @@ func (b *builder) user(line int, vals []string) *DesiredUser {
 		}
 	}
 	u.Active = &active
-	if u.UserName == "" {
-		b.errs.add(line, "userName", "", "userName is empty after mapping")
-		return nil
-	}
-	if b.uniq != nil {
-		b.uniq.check(&b.errs, line, u.UserName, u.ExternalID)
-	}
 	return &DesiredUser{Line: line, User: u}
 }
 
