@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/orgctl/orgctl/scim"
@@ -16,7 +17,68 @@ import (
 // mapped active that is not a boolean, duplicate mapped userNames or
 // externalIds, duplicate groups, and a group member naming no user of the
 // source. A bad Mapping or Scope gives their Validate error.
+//
+// The users' strings share the Source's memory: a Desired keeps its Source
+// alive.
 func Build(src *Source, m Mapping, scope Scope, verified Verified) (*Desired, error) {
+	b, err := newBuilder(src, m, scope, verified)
+	if err != nil {
+		return nil, err
+	}
+	b.d.Users = make([]*DesiredUser, 0, len(src.users))
+	b.pass(func(u *DesiredUser) { b.d.Users = append(b.d.Users, u) })
+	if err := b.errs.err(src.Name); err != nil {
+		return nil, err
+	}
+	return b.d, nil
+}
+
+// BuildEach is Build for sources too big to hold every mapped user at once
+// (a mapped user takes about 500 bytes more than its Source record). It
+// validates the whole source first, as Build does, then calls each for
+// every user in scope, in source order, with the user's Groups filled in;
+// the *DesiredUser is each's to keep or drop. The Desired it returns has
+// Groups, Skipped and Attributes, and no Users. An error of each ends the
+// walk and is returned as it is.
+func BuildEach(src *Source, m Mapping, scope Scope, verified Verified, each func(*DesiredUser) error) (*Desired, error) {
+	b, err := newBuilder(src, m, scope, verified)
+	if err != nil {
+		return nil, err
+	}
+	b.pass(nil)
+	if err := b.errs.err(src.Name); err != nil {
+		return nil, err
+	}
+	// The source is valid: the same walk again maps the same users, with
+	// no problem to find.
+	b.uniq = nil
+	n := len(b.src.fields)
+	vals := make([]string, 0, n+1)
+	for _, r := range b.src.users {
+		vals = append(r.values(vals, n), "")
+		u := b.user(r.line, vals)
+		if u == nil || b.admit(vals, u) != "" {
+			continue
+		}
+		if b.byName != nil {
+			u.Groups = b.byName[strings.ToLower(vals[b.nameCol])].Groups
+		} else if b.groupsCol >= 0 && vals[b.groupsCol] != "" {
+			for name := range strings.SplitSeq(vals[b.groupsCol], groupSep) {
+				if name, _ = b.mapGroup(name, ""); name != "" {
+					if g := b.groups[strings.ToLower(name)]; !slices.Contains(u.Groups, g.DisplayName) {
+						u.Groups = append(u.Groups, g.DisplayName)
+					}
+				}
+			}
+		}
+		if err := each(u); err != nil {
+			return nil, err
+		}
+	}
+	return b.d, nil
+}
+
+func newBuilder(src *Source, m Mapping, scope Scope, verified Verified) (*builder, error) {
 	mp, err := m.compile(src)
 	if err != nil {
 		return nil, err
@@ -26,9 +88,10 @@ func Build(src *Source, m Mapping, scope Scope, verified Verified) (*Desired, er
 		return nil, err
 	}
 	b := &builder{
-		mp: mp, gate: newGate(verified),
+		src: src, mp: mp, sc: sc, gate: newGate(verified),
+		groupsCol: src.column(FieldGroups), nameCol: src.column(FieldUserName),
 		groups: map[string]*DesiredGroup{}, groupIDs: map[string]int{},
-		d: &Desired{Users: make([]*DesiredUser, 0, len(src.users)), Attributes: mp.managed},
+		d: &Desired{Attributes: mp.managed},
 	}
 	if !mp.plainName || !mp.plainID {
 		b.uniq = newUniq(len(src.users))
@@ -36,53 +99,70 @@ func Build(src *Source, m Mapping, scope Scope, verified Verified) (*Desired, er
 	if len(src.groups) > 0 {
 		b.byName = make(map[string]*DesiredUser, len(src.users))
 	}
-	jsonGroups := make([]*DesiredGroup, len(src.groups))
-	for i, g := range src.groups {
+	return b, nil
+}
+
+// pass walks the source once: it maps every user, records the problems,
+// the skipped users and the groups with their members, and gives each user
+// in scope to emit (if not nil) before the JSON groups' members are added
+// to its Groups.
+func (b *builder) pass(emit func(*DesiredUser)) {
+	jsonGroups := make([]*DesiredGroup, len(b.src.groups))
+	for i, g := range b.src.groups {
 		jsonGroups[i] = b.jsonGroup(g)
 	}
-	n := len(src.fields)
-	groupsCol, nameCol := src.column(FieldGroups), src.column(FieldUserName)
+	n := len(b.src.fields)
 	vals := make([]string, 0, n+1)
-	for _, r := range src.users {
+	for _, r := range b.src.users {
 		vals = append(r.values(vals, n), "") // the column of fields the source lacks
 		u := b.user(r.line, vals)
-		if u == nil {
-			if b.byName != nil {
-				b.byName[strings.ToLower(vals[nameCol])] = nil // its error is said already
+		if u != nil {
+			if reason := b.admit(vals, u); reason != "" {
+				b.d.Skipped = append(b.d.Skipped, Skip{Line: r.line, UserName: u.User.UserName, Reason: reason, Detail: b.why})
+				u = nil
 			}
-			continue
-		}
-		if in, why := sc.inScope(vals); !in {
-			b.skip(r.line, u.User.UserName, ReasonOutOfScope, why)
-			u = nil
-		} else if why := b.gate.check(u.User.UserName); why != "" {
-			b.skip(r.line, u.User.UserName, ReasonDomainNotVerified, why)
-			u = nil
 		}
 		if b.byName != nil {
-			b.byName[strings.ToLower(vals[nameCol])] = u
+			// nil for a user skipped or in error (its error is said).
+			b.byName[strings.ToLower(vals[b.nameCol])] = u
 		}
-		if groupsCol >= 0 && vals[groupsCol] != "" {
-			for name := range strings.SplitSeq(vals[groupsCol], groupSep) {
+		if b.groupsCol >= 0 && vals[b.groupsCol] != "" {
+			for name := range strings.SplitSeq(vals[b.groupsCol], groupSep) {
 				if g := b.group(name, ""); g != nil && u != nil {
 					addMember(g, u)
 				}
 			}
 		}
-		if u != nil {
-			b.d.Users = append(b.d.Users, u)
+		if u != nil && emit != nil {
+			emit(u)
 		}
 	}
-	for i, g := range src.groups {
+	for i, g := range b.src.groups {
 		b.jsonMembers(g, jsonGroups[i])
 	}
-	if err := b.errs.err(src.Name); err != nil {
-		return nil, err
+}
+
+// admit returns "" when u, mapped from vals, is in scope and of a verified
+// domain, else the reason to skip it, with the detail in b.why.
+func (b *builder) admit(vals []string, u *DesiredUser) string {
+	if in, why := b.sc.inScope(vals); !in {
+		b.why = why
+		return ReasonOutOfScope
 	}
-	return b.d, nil
+	if why := b.gate.check(u.User.UserName); why != "" {
+		b.why = why
+		return ReasonDomainNotVerified
+	}
+	return ""
 }
 
 type builder struct {
+	src *Source
+	sc  *scoper
+	// groupsCol and nameCol are the columns of groups and userName.
+	groupsCol, nameCol int
+	// why is the detail of admit's last reason.
+	why    string
 	mp     *mapper
 	gate   *gate
 	uniq   *uniq
@@ -121,10 +201,6 @@ func (b *builder) user(line int, vals []string) *DesiredUser {
 	}
 	u.Active = &active
 	return &DesiredUser{Line: line, User: u}
-}
-
-func (b *builder) skip(line int, userName, reason, detail string) {
-	b.d.Skipped = append(b.d.Skipped, Skip{Line: line, UserName: userName, Reason: reason, Detail: detail})
 }
 
 // mapGroup maps a group's displayName and externalId as the group
@@ -196,10 +272,8 @@ func (b *builder) jsonMembers(sg sourceGroup, g *DesiredGroup) {
 
 // addMember makes u a member of g, once.
 func addMember(g *DesiredGroup, u *DesiredUser) {
-	for _, name := range u.Groups {
-		if name == g.DisplayName {
-			return
-		}
+	if slices.Contains(u.Groups, g.DisplayName) {
+		return
 	}
 	u.Groups = append(u.Groups, g.DisplayName)
 	g.Members = append(g.Members, u.User.UserName)
