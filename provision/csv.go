@@ -34,7 +34,7 @@ func readCSV(r io.Reader, src *Source, e *errs) error {
 	}
 	n := len(src.fields)
 	active, groups := src.column(FieldActive), src.column(FieldGroups)
-	un := src.column(FieldUserName)
+	un, ext := src.column(FieldUserName), src.column(FieldExternalID)
 	vals := make([]string, n)
 	for {
 		rec, err := cr.Read()
@@ -68,6 +68,11 @@ func readCSV(r io.Reader, src *Source, e *errs) error {
 			e.add(line, FieldUserName, "", "userName is empty")
 			continue
 		}
+		id := ""
+		if ext >= 0 {
+			id = vals[ext]
+		}
+		src.seen.check(e, line, vals[un], id)
 		if active >= 0 {
 			b, ok := parseActive(vals[active])
 			if !ok {

@@ -71,10 +71,7 @@ func TestDomainGate(t *testing.T) {
 		t.Errorf("verified(other.example) asked %d times, want once", asked["other.example"])
 	}
 	// A skipped user is in no group; its group is still the source's.
-	var groups []string
-	for _, g := range d.Groups {
-		groups = append(groups, g.DisplayName+"="+strings.Join(g.Members, "|"))
-	}
+	groups := groupLines(d, false)
 	if want := []string{"G=a@Verified.example|c@BÜCHER.example", "H="}; !slices.Equal(groups, want) {
 		t.Errorf("groups = %q, want %q", groups, want)
 	}

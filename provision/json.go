@@ -235,19 +235,16 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 					}
 				}
 			}
-		case lk == "emails":
-			if s, err := jsonEmail(v); err != nil {
-				e.add(line, k, string(v), "%v", err)
-				ok = false
-			} else {
-				set(FieldEmails, s)
+		case lk == "emails" || lk == "groups":
+			parse, field := jsonEmail, FieldEmails
+			if lk == "groups" {
+				parse, field = jsonGroupNames, FieldGroups
 			}
-		case lk == "groups":
-			if s, err := jsonGroupNames(v); err != nil {
+			if s, err := parse(v); err != nil {
 				e.add(line, k, string(v), "%v", err)
 				ok = false
 			} else {
-				set(FieldGroups, s)
+				set(field, s)
 			}
 		case lk == strings.ToLower(scim.SchemaEnterpriseUser):
 			var x map[string]json.RawMessage
@@ -279,6 +276,7 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 		e.add(line, FieldUserName, "", "userName is empty")
 		return
 	}
+	src.seen.check(e, line, vals[0], vals[1])
 	act := slices.Index(canonicalFields, FieldActive)
 	b, good := parseActive(vals[act])
 	if !good {

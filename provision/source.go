@@ -23,8 +23,8 @@ const (
 	FormatJSONL
 )
 
-// ParseFormat reads a format as given to a --format flag: auto, csv, json
-// or jsonl (any case).
+// ParseFormat reads a format as given to a --format flag or as a file
+// name's extension: auto, csv, json, jsonl or ndjson (any case).
 func ParseFormat(s string) (Format, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "", "auto":
@@ -84,6 +84,9 @@ type Source struct {
 	fields []string
 	users  []record
 	groups []sourceGroup
+	// seen finds duplicates while the source is read, among all its rows
+	// with a userName, bad or not: a bad row does not hide a duplicate.
+	seen *uniq
 }
 
 // Len returns the number of users in the source.
@@ -262,7 +265,7 @@ func ReadSource(r io.Reader, name string, format Format) (*Source, error) {
 			return nil, fmt.Errorf("reading source %s: %w", name, err)
 		}
 	}
-	src := &Source{Name: name}
+	src := &Source{Name: name, seen: newUniq(0)}
 	var e errs
 	switch format {
 	case FormatCSV:
@@ -277,7 +280,7 @@ func ReadSource(r io.Reader, name string, format Format) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading source %s: %w", name, err)
 	}
-	src.checkUnique(&e)
+	src.seen = nil
 	if err := e.err(name); err != nil {
 		return nil, err
 	}
@@ -301,13 +304,8 @@ func utf16(head []byte) string {
 // bytes: '{' starts JSON — JSONL when the first line is a whole user
 // object — and anything else is CSV.
 func detect(br *bufio.Reader, name string) (Format, error) {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".csv":
-		return FormatCSV, nil
-	case ".json":
-		return FormatJSON, nil
-	case ".jsonl", ".ndjson":
-		return FormatJSONL, nil
+	if f, err := ParseFormat(strings.TrimPrefix(filepath.Ext(name), ".")); err == nil && f != FormatAuto {
+		return f, nil
 	}
 	peek, err := br.Peek(br.Size())
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -322,26 +320,6 @@ func detect(br *bufio.Reader, name string) (Format, error) {
 		return FormatJSONL, nil
 	}
 	return FormatJSON, nil
-}
-
-// checkUnique adds an error for each user whose userName (case-insensitively)
-// or non-empty externalId an earlier user already has, naming both lines.
-func (s *Source) checkUnique(e *errs) {
-	un, ext := s.column(FieldUserName), s.column(FieldExternalID)
-	if un < 0 {
-		return
-	}
-	n := len(s.fields)
-	var vals []string
-	u := newUniq(len(s.users))
-	for _, r := range s.users {
-		vals = r.values(vals, n)
-		id := ""
-		if ext >= 0 {
-			id = vals[ext]
-		}
-		u.check(e, r.line, vals[un], id)
-	}
 }
 
 // uniq finds duplicate userNames and externalIds.

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -122,6 +123,20 @@ func checkUser(t *testing.T, got *DesiredUser, line int, want scim.User) {
 	}
 }
 
+// groupLines shows d's groups as "name=member|member" (or
+// "name/externalId=…").
+func groupLines(d *Desired, withID bool) []string {
+	var s []string
+	for _, g := range d.Groups {
+		name := g.DisplayName
+		if withID {
+			name += "/" + g.ExternalID
+		}
+		s = append(s, name+"="+strings.Join(g.Members, "|"))
+	}
+	return s
+}
+
 func ptrBool(b *bool) any {
 	if b == nil {
 		return nil
@@ -154,10 +169,7 @@ func TestReadCanonicalCSV(t *testing.T) {
 	checkUser(t, d.Users[1], 4, scim.User{UserName: "Bob@Example.com", Active: &yes, Name: scim.Name{GivenName: "Bob", FamilyName: "O'Brien"}})
 	checkUser(t, d.Users[2], 6, scim.User{UserName: "carl@example.com", ExternalID: "c1", Active: &no, Name: scim.Name{GivenName: "Carl", FamilyName: "Smith\nJones"}})
 
-	var groups []string
-	for _, g := range d.Groups {
-		groups = append(groups, g.DisplayName+"="+strings.Join(g.Members, "|"))
-	}
+	groups := groupLines(d, false)
 	if want := []string{"Équipe A=zoe@example.com|carl@example.com", "Sales, EMEA=zoe@example.com"}; !slices.Equal(groups, want) {
 		t.Errorf("groups = %q, want %q", groups, want)
 	}
@@ -266,8 +278,8 @@ func TestBadSources(t *testing.T) {
 func TestSourceErrorCapsRows(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("userName,active\n")
-	for range MaxRowErrors + 5 {
-		b.WriteString("a@x.com,maybe\n")
+	for i := range MaxRowErrors + 5 {
+		fmt.Fprintf(&b, "a%d@x.com,maybe\n", i)
 	}
 	_, err := ReadSource(strings.NewReader(b.String()), "u.csv", FormatCSV)
 	var se *SourceError
@@ -320,10 +332,7 @@ func TestReadJSON(t *testing.T) {
 	})
 	checkUser(t, d.Users[1], 13, scim.User{UserName: "BOB@example.com", Active: &yes,
 		Enterprise: scim.Enterprise{EmployeeNumber: "17", CostCenter: "CC", Division: "D"}})
-	var groups []string
-	for _, g := range d.Groups {
-		groups = append(groups, g.DisplayName+"/"+g.ExternalID+"="+strings.Join(g.Members, "|"))
-	}
+	groups := groupLines(d, true)
 	want := []string{"Managers/g-1=BOB@example.com", "café/g-2=ann@example.com|BOB@example.com", "Sales; EMEA/=ann@example.com"}
 	if !slices.Equal(groups, want) {
 		t.Errorf("groups = %q, want %q", groups, want)
@@ -367,10 +376,7 @@ func TestReadJSONL(t *testing.T) {
 	if len(d.Users) != 2 || d.Users[1].Line != 3 || *d.Users[1].User.Active || d.Users[0].User.Name.GivenName != "Ä" {
 		t.Errorf("users = %+v", d.Users)
 	}
-	var groups []string
-	for _, g := range d.Groups {
-		groups = append(groups, g.DisplayName+"="+strings.Join(g.Members, "|"))
-	}
+	groups := groupLines(d, false)
 	if want := []string{"G=a@x.com|b@x.com", "H=b@x.com"}; !slices.Equal(groups, want) {
 		t.Errorf("groups = %q, want %q", groups, want)
 	}
