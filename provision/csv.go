@@ -68,23 +68,19 @@ func readCSV(r io.Reader, src *Source, e *errs) error {
 			e.add(line, FieldUserName, "", "userName is empty")
 			continue
 		}
-		id := ""
-		if ext >= 0 {
-			id = vals[ext]
-		}
-		src.seen.check(e, line, vals[un], id)
+		good := true
 		if active >= 0 {
 			b, ok := parseActive(vals[active])
 			if !ok {
 				e.add(line, header[active], vals[active], "invalid boolean: want true or false")
-				continue
+				good = false
 			}
 			vals[active] = strconv.FormatBool(b)
 		}
 		if groups >= 0 {
 			vals[groups] = csvGroups(vals[groups])
 		}
-		src.users = append(src.users, record{line: line, data: joinValues(vals)})
+		src.add(e, line, vals, un, ext, good)
 	}
 }
 

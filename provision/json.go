@@ -276,15 +276,13 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 		e.add(line, FieldUserName, "", "userName is empty")
 		return
 	}
-	src.seen.check(e, line, vals[0], vals[1])
 	act := slices.Index(canonicalFields, FieldActive)
 	b, good := parseActive(vals[act])
 	if !good {
 		e.add(line, FieldActive, vals[act], "invalid boolean: want true or false")
-		return
 	}
 	vals[act] = strconv.FormatBool(b)
-	src.users = append(src.users, record{line: line, data: joinValues(vals)})
+	src.add(e, line, vals, 0, 1, good)
 }
 
 // jsonString reads a string attribute: a string, a number (as written, so

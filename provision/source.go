@@ -86,7 +86,8 @@ type Source struct {
 	groups []sourceGroup
 	// seen finds duplicates while the source is read, among all its rows
 	// with a userName, bad or not: a bad row does not hide a duplicate.
-	seen *uniq
+	seen    *uniq
+	scratch []string
 }
 
 // Len returns the number of users in the source.
@@ -280,7 +281,7 @@ func ReadSource(r io.Reader, name string, format Format) (*Source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading source %s: %w", name, err)
 	}
-	src.seen = nil
+	src.seen, src.scratch = nil, nil
 	if err := e.err(name); err != nil {
 		return nil, err
 	}
@@ -320,6 +321,29 @@ func detect(br *bufio.Reader, name string) (Format, error) {
 		return FormatJSONL, nil
 	}
 	return FormatJSON, nil
+}
+
+// add checks a row's userName (column un) and externalId (column ext, or
+// -1) for duplicates, and adds the row to s when it is good. The strings
+// the check keeps are those of the record, so that nothing else of the
+// row stays alive.
+func (s *Source) add(e *errs, line int, vals []string, un, ext int, good bool) {
+	if !good {
+		id := ""
+		if ext >= 0 {
+			id = strings.Clone(vals[ext])
+		}
+		s.seen.check(e, line, strings.Clone(vals[un]), id)
+		return
+	}
+	r := record{line: line, data: joinValues(vals)}
+	s.scratch = r.values(s.scratch, len(vals))
+	id := ""
+	if ext >= 0 {
+		id = s.scratch[ext]
+	}
+	s.seen.check(e, line, s.scratch[un], id)
+	s.users = append(s.users, r)
 }
 
 // uniq finds duplicate userNames and externalIds.
