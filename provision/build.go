@@ -9,7 +9,7 @@ import (
 
 // Build maps a source's users to SCIM users, applies the scoping rules and
 // the verified-domain gate, and gathers the groups: the Desired state of a
-// cycle. A user out of scope or of a domain that verified does not hold is
+// cycle. A user out of scope or whose domain is not verified is
 // in Desired.Skipped, with the reason, and in no group's members.
 //
 // Build checks what depends on the mapping and the groups list, all

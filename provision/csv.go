@@ -55,27 +55,29 @@ func readCSV(r io.Reader, src *Source, e *errs) error {
 			e.add(line, "", w.lineText(line), "row has %d fields, the header has %d", len(rec), n)
 			continue
 		}
-		ok, empty := true, true
+		good, empty := true, true
 		for i, v := range rec {
-			ok = checkValue(e, line, src.fields[i], v) && ok
+			good = checkValue(e, line, strings.TrimSpace(header[i]), v) && good
 			empty = empty && v == ""
 		}
-		if empty || !ok {
+		if empty {
 			continue
 		}
 		copy(vals, rec)
 		if vals[un] == "" {
-			e.add(line, FieldUserName, "", "userName is empty")
-			continue
+			e.add(line, strings.TrimSpace(header[un]), "", "userName is empty")
+			good = false
 		}
-		good := true
 		if active >= 0 {
 			b, ok := parseActive(vals[active])
 			if !ok {
-				e.add(line, header[active], vals[active], "invalid boolean: want true or false")
+				e.add(line, strings.TrimSpace(header[active]), vals[active], "invalid boolean: want true or false")
 				good = false
 			}
 			vals[active] = strconv.FormatBool(b)
+		}
+		if vals[un] == "" {
+			continue
 		}
 		if groups >= 0 {
 			vals[groups] = csvGroups(vals[groups])

@@ -269,20 +269,22 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 	for i, v := range vals {
 		ok = checkValue(e, line, canonicalFields[i], v) && ok
 	}
-	if !ok {
-		return
-	}
 	if vals[0] == "" {
-		e.add(line, FieldUserName, "", "userName is empty")
-		return
+		if ok { // else the reason may be a userName that is no string, said already
+			e.add(line, FieldUserName, "", "userName is empty")
+		}
+		ok = false
 	}
 	act := slices.Index(canonicalFields, FieldActive)
 	b, good := parseActive(vals[act])
 	if !good {
 		e.add(line, FieldActive, vals[act], "invalid boolean: want true or false")
+		ok = false
 	}
 	vals[act] = strconv.FormatBool(b)
-	src.add(e, line, vals, 0, 1, good)
+	if vals[0] != "" {
+		src.add(e, line, vals, 0, 1, ok)
+	}
 }
 
 // jsonString reads a string attribute: a string, a number (as written, so

@@ -204,6 +204,8 @@ func TestBadSources(t *testing.T) {
 			[]row{{2, "yes", "active \"yes\": invalid boolean"}, {4, "0", "invalid boolean"}}},
 		{"entra boolean", "u.csv", "userPrincipalName,accountEnabled\r\na@x.com,Yes\r\n",
 			[]row{{2, "Yes", "accountEnabled \"Yes\": invalid boolean"}}},
+		{"entra empty userPrincipalName", "u.csv", "\ufeffuserPrincipalName,surname\r\n,M\xfcller\r\n",
+			[]row{{2, "M\uFFFDller", "surname \"M\uFFFDller\": text is not UTF-8"}, {2, "", `userPrincipalName "": userName is empty`}}},
 		{"empty userName", "u.csv", h + "a@x.com,1,true\n,2,true\n",
 			[]row{{3, "", "userName is empty"}}},
 		{"field over 64 KiB", "u.csv", h + "a@x.com," + long + ",true\n",
@@ -231,7 +233,8 @@ func TestBadSources(t *testing.T) {
 
 		{"json invalid boolean", "u.json", "{\"users\": [\n  {\"userName\": \"a@x.com\"},\n  {\"userName\": \"b@x.com\",\n   \"active\": \"yes\"}\n]}",
 			[]row{{3, "yes", "invalid boolean"}}},
-		{"json empty userName", "u.json", `{"users": [{"userName": ""}]}`, []row{{1, "", "userName is empty"}}},
+		{"json empty userName", "u.json", `{"users": [{"userName": "", "active": "no", "title": "x"}]}`,
+			[]row{{1, "", "userName is empty"}, {1, "no", "invalid boolean"}}},
 		{"json unknown attribute", "u.json", "{\"users\": [\n{\"userName\": \"a@x.com\", \"departement\": \"x\"}]}",
 			[]row{{2, "departement", "unknown attribute; did you mean department?"}}},
 		{"json wrong type", "u.json", `{"users": [{"userName": ["a@x.com"]}]}`, []row{{1, `["a@x.com"]`, "want a string"}}},
