@@ -6,7 +6,9 @@
 //	provisiontest.WriteCSV(&buf, provisiontest.Options{Users: 2000, Seed: 1})
 //	src, err := provision.ReadSource(&buf, "users.csv", provision.FormatAuto)
 //
-// The users are the same for the same Options. Their userNames are unique
+// WriteCSV, WriteJSONL and WriteJSON write the same users (and groups) for
+// the same Options; WriteEntraCSV writes them as Entra's export, without
+// groups. Options.Each gives them one by one, for a test to check against. Their userNames are unique
 // case-insensitively but written in mixed case; names are non-ASCII in
 // part and hold commas and quotes; every user is in one to three of the
 // groups (whose names have non-ASCII letters, commas and quotes too); every
@@ -17,9 +19,11 @@ package provisiontest
 import (
 	"bufio"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -84,6 +88,46 @@ func (o Options) UserName(i int) string {
 	return name
 }
 
+// User is one generated user, as the writers write it.
+type User struct {
+	UserName, ExternalID, Active, GivenName, FamilyName     string
+	Department, EmployeeNumber, CostCenter, Division, Email string
+	Groups                                                  []string
+}
+
+// Each calls fn with every user of o, in order.
+func (o Options) Each(fn func(i int, u User)) {
+	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
+	for i := range o.Users {
+		u := User{
+			UserName:       o.UserName(i),
+			ExternalID:     "ext-" + strconv.Itoa(i),
+			Active:         "true",
+			GivenName:      givenNames[rng.IntN(len(givenNames))],
+			FamilyName:     familyNames[rng.IntN(len(familyNames))],
+			Department:     departments[rng.IntN(len(departments))],
+			EmployeeNumber: fmt.Sprintf("%08d", i), // leading zeros: employeeNumber is a string
+			CostCenter:     "CC-" + strconv.Itoa(rng.IntN(100)),
+		}
+		switch rng.IntN(20) {
+		case 0:
+			u.Active = "False"
+		case 1:
+			u.Active = ""
+		case 2:
+			u.Active = "TRUE"
+		}
+		if i%2 == 0 {
+			u.Division = "Division " + strconv.Itoa(i%5)
+		}
+		u.Email = strings.ToLower(u.UserName)
+		for range 1 + rng.IntN(3) {
+			u.Groups = append(u.Groups, GroupName(rng.IntN(o.groups())))
+		}
+		fn(i, u)
+	}
+}
+
 // Header is the header row of WriteCSV's sources.
 var Header = []string{
 	"userName", "externalId", "active", "name.givenName", "name.familyName", "department",
@@ -93,52 +137,141 @@ var Header = []string{
 // WriteCSV writes a canonical CSV source of o.Users users with a groups
 // column.
 func WriteCSV(w io.Writer, o Options) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	cw := csv.NewWriter(bw)
-	if err := cw.Write(Header); err != nil {
+	return writeCSV(w, Header, o, func(u User) []string {
+		return []string{u.UserName, u.ExternalID, u.Active, u.GivenName, u.FamilyName, u.Department,
+			u.EmployeeNumber, u.CostCenter, u.Division, u.Email, strings.Join(u.Groups, "; ")}
+	})
+}
+
+// EntraHeader is the header row of WriteEntraCSV's sources: the 30 columns
+// of Entra ID's "bulk download users" export.
+var EntraHeader = []string{
+	"userPrincipalName", "displayName", "surname", "mail", "givenName", "objectId", "userType",
+	"jobTitle", "department", "accountEnabled", "usageLocation", "streetAddress", "state", "country",
+	"physicalDeliveryOfficeName", "city", "postalCode", "telephoneNumber", "mobile",
+	"alternateEmailAddress", "ageGroup", "consentProvidedForMinor", "legalAgeGroupClassification",
+	"companyName", "creationType", "directorySynced", "invitationState", "identityIssuer",
+	"createdDateTime", "employeeId",
+}
+
+// WriteEntraCSV writes the users of o as Entra ID's "bulk download users"
+// export does: a UTF-8 BOM, CRLF line ends, True/False, 30 columns (no
+// groups, costCenter or division, which the export does not have). Every
+// 10th user is a guest, whose userPrincipalName is
+// NAME_partner.example#EXT#@ and the domain UserName gives.
+func WriteEntraCSV(w io.Writer, o Options) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return err
 	}
-	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
-	row := make([]string, len(Header))
-	var groups []string
-	for i := range o.Users {
-		given := givenNames[rng.IntN(len(givenNames))]
-		family := familyNames[rng.IntN(len(familyNames))]
-		active := "true"
-		switch rng.IntN(20) {
-		case 0:
-			active = "False"
-		case 1:
-			active = ""
-		case 2:
-			active = "TRUE"
+	return writeCSV(w, EntraHeader, o, func(u User) []string {
+		typ, upn, created := "Member", u.UserName, ""
+		if n, _ := strconv.Atoi(strings.TrimPrefix(u.ExternalID, "ext-")); n%10 == 9 {
+			local, domain, _ := strings.Cut(u.UserName, "@")
+			typ, upn, created = "Guest", local+"_partner.example#EXT#@"+domain, "Invitation"
 		}
-		groups = groups[:0]
-		for range 1 + rng.IntN(3) {
-			groups = append(groups, GroupName(rng.IntN(o.groups())))
+		enabled := "True"
+		if strings.EqualFold(u.Active, "false") {
+			enabled = "False"
 		}
-		userName := o.UserName(i)
-		row[0] = userName
-		row[1] = "ext-" + strconv.Itoa(i)
-		row[2] = active
-		row[3] = given
-		row[4] = family
-		row[5] = departments[rng.IntN(len(departments))]
-		row[6] = fmt.Sprintf("%08d", i) // leading zeros: employeeNumber is a string
-		row[7] = "CC-" + strconv.Itoa(rng.IntN(100))
-		row[8] = ""
-		if i%2 == 0 {
-			row[8] = "Division " + strconv.Itoa(i%5)
+		return []string{upn, u.GivenName + " " + u.FamilyName, u.FamilyName, u.Email, u.GivenName,
+			u.ExternalID, typ, "Engineer, \"Level 2\"", u.Department, enabled, "US", "1 Main St, Suite 4", "WA",
+			"United States", "", "Redmond", "98052", "+1 425 555 0100", "", "", "", "", "", "Contoso, Ltd.",
+			created, "", "", "contoso.onmicrosoft.com", "2024-01-09T16:20:05Z", u.EmployeeNumber}
+	}, func(cw *csv.Writer) { cw.UseCRLF = true })
+}
+
+func writeCSV(w io.Writer, header []string, o Options, row func(User) []string, opts ...func(*csv.Writer)) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	cw := csv.NewWriter(bw)
+	for _, opt := range opts {
+		opt(cw)
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	var err error
+	o.Each(func(_ int, u User) {
+		if err == nil {
+			err = cw.Write(row(u))
 		}
-		row[9] = strings.ToLower(userName)
-		row[10] = strings.Join(groups, "; ")
-		if err := cw.Write(row); err != nil {
-			return err
-		}
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return err
 	}
 	return bw.Flush()
+}
+
+// jsonUser is a user as WriteJSONL and WriteJSON write it: SCIM-shaped,
+// with the enterprise extension under its URN.
+func jsonUser(u User, groups bool) map[string]any {
+	m := map[string]any{
+		"userName":   u.UserName,
+		"externalId": u.ExternalID,
+		"name":       map[string]string{"givenName": u.GivenName, "familyName": u.FamilyName},
+		"emails":     []map[string]any{{"value": u.Email, "type": "work", "primary": true}},
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": map[string]string{
+			"department": u.Department, "employeeNumber": u.EmployeeNumber,
+			"costCenter": u.CostCenter, "division": u.Division,
+		},
+	}
+	if u.Active != "" {
+		m["active"] = strings.EqualFold(u.Active, "true")
+	}
+	if groups {
+		m["groups"] = u.Groups
+	}
+	return m
+}
+
+// WriteJSONL writes the users of o as JSONL, one SCIM-shaped user a line
+// with its "groups".
+func WriteJSONL(w io.Writer, o Options) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	var err error
+	o.Each(func(_ int, u User) {
+		if err == nil {
+			err = enc.Encode(jsonUser(u, true))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// WriteJSON writes the users of o as a JSON source: {"users": [...],
+// "groups": [...]}, the memberships in the groups list (with externalIds
+// grp-N) rather than in the users.
+func WriteJSON(w io.Writer, o Options) error {
+	members := make([][]string, o.groups())
+	var users []map[string]any
+	o.Each(func(_ int, u User) {
+		users = append(users, jsonUser(u, false))
+		for _, g := range u.Groups {
+			i := groupIndex(g)
+			if !slices.Contains(members[i], u.UserName) {
+				members[i] = append(members[i], u.UserName)
+			}
+		}
+	})
+	var groups []map[string]any
+	for i, m := range members {
+		if m != nil {
+			groups = append(groups, map[string]any{"displayName": GroupName(i), "externalId": "grp-" + strconv.Itoa(i), "members": m})
+		}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{"users": users, "groups": groups})
+}
+
+// groupIndex is i of GroupName(i).
+func groupIndex(name string) int {
+	i, _ := strconv.Atoi(name[strings.LastIndexByte(name, ' ')+1:])
+	return i
 }
