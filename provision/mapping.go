@@ -143,7 +143,7 @@ var transforms = map[string]func(string) string{
 func (m Mapping) Validate() error {
 	var errs []error
 	bad := func(where string, i int, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("scim mapping %s[%d]: %s", where, i, fmt.Sprintf(format, args...)))
+		errs = append(errs, mappingError(where, i, format, args...))
 	}
 	seen := map[string]bool{}
 	for i, a := range m.Users {
@@ -160,7 +160,7 @@ func (m Mapping) Validate() error {
 		}
 	}
 	if !seen["username"] {
-		errs = append(errs, errors.New("scim mapping users: userName is not mapped"))
+		errs = append(errs, errors.New("scim.mapping.users: userName is not mapped"))
 	}
 	for i, a := range m.Groups {
 		if !slices.ContainsFunc(groupTargets, func(t string) bool { return strings.EqualFold(t, a.Target) }) {
@@ -189,6 +189,12 @@ func targetName(t string) string {
 	return t
 }
 
+// mappingError is a problem of entry i of the mapping's users or groups,
+// named by its config key.
+func mappingError(where string, i int, format string, args ...any) error {
+	return fmt.Errorf("scim.mapping.%s[%d]: %s", where, i, fmt.Sprintf(format, args...))
+}
+
 // canonicalTarget is the one key of a lowercased target: an enterprise
 // attribute has the same key bare or with its URN.
 func canonicalTarget(t string) string {
@@ -197,9 +203,7 @@ func canonicalTarget(t string) string {
 
 func (a Attribute) validate(where string, i int, fields []string) []error {
 	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("scim mapping %s[%d]: %s", where, i, fmt.Sprintf(format, args...)))
-	}
+	bad := func(format string, args ...any) { errs = append(errs, mappingError(where, i, format, args...)) }
 	switch {
 	case a.Source == "" && a.Constant == "":
 		bad("%s needs a source or a constant", a.Target)

@@ -103,16 +103,19 @@ func (s Scope) compile(src *Source) (*scoper, error) {
 	sc := &scoper{}
 	for i, r := range s {
 		cr := compiledRule{name: r.Name}
+		label := fmt.Sprintf("scim.scope rule %d", i+1)
 		if r.Name == "" {
 			cr.name = fmt.Sprintf("rule %d", i+1)
+		} else {
+			label += fmt.Sprintf(" (%s)", r.Name)
 		}
 		if len(r.Clauses) == 0 {
-			errs = append(errs, fmt.Errorf("scim scope %s: has no clauses", cr.name))
+			errs = append(errs, fmt.Errorf("%s: has no clauses", label))
 		}
 		for j, c := range r.Clauses {
 			cc, err := compileClause(c, src)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("scim scope %s, clause %d: %w", cr.name, j+1, err))
+				errs = append(errs, fmt.Errorf("%s, clause %d: %w", label, j+1, err))
 				continue
 			}
 			cr.clauses = append(cr.clauses, cc)

@@ -137,11 +137,11 @@ func TestScopeValidate(t *testing.T) {
 	for _, tt := range tests {
 		s := Scope{{Name: "r", Clauses: []Clause{{Attribute: "userName", Operator: "IS NOT NULL"}, tt.clause}}}
 		err := s.Validate()
-		if err == nil || !strings.Contains(err.Error(), "scim scope r, clause 2: "+tt.want) {
+		if err == nil || !strings.Contains(err.Error(), "scim.scope rule 1 (r), clause 2: "+tt.want) {
 			t.Errorf("Validate(%+v) = %v, want %q", tt.clause, err, tt.want)
 		}
 	}
-	if err := (Scope{{}}).Validate(); err == nil || !strings.Contains(err.Error(), "rule 1: has no clauses") {
+	if err := (Scope{{}}).Validate(); err == nil || !strings.Contains(err.Error(), "scim.scope rule 1: has no clauses") {
 		t.Errorf("Validate(a rule without clauses) = %v, want it named", err)
 	}
 	if err := (Scope{}).Validate(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -93,18 +94,13 @@ type Source struct {
 // Len returns the number of users in the source.
 func (s *Source) Len() int { return len(s.users) }
 
-// Fields returns the source fields the source has, in column order.
-func (s *Source) Fields() []string { return s.fields }
+// Fields returns the source fields the source has, in column order: for a
+// CSV, its header's columns by the names mappings and scoping rules use
+// (Entra's userPrincipalName is userName); for JSON, the canonical fields.
+func (s *Source) Fields() []string { return slices.Clone(s.fields) }
 
 // column returns the index of field f in s's records, or -1.
-func (s *Source) column(f string) int {
-	for i, g := range s.fields {
-		if g == f {
-			return i
-		}
-	}
-	return -1
-}
+func (s *Source) column(f string) int { return slices.Index(s.fields, f) }
 
 // record is one user of a source: its values in column order, joined by
 // NUL (which no value may hold). One string a user keeps a million-user
