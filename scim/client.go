@@ -57,6 +57,10 @@ type Config struct {
 	MembersPerPatch int
 	// Retry bounds retries of failed attempts.
 	Retry Retry
+	// Connections is how many idle connections to the service are kept
+	// open for reuse: one per worker of a concurrent caller (default 2,
+	// net/http's).
+	Connections int
 	// OnRequest, when set, is called after every HTTP attempt (for -v
 	// tracing), from the goroutine making the request: it must be safe
 	// for concurrent use when the Client is.
@@ -111,6 +115,13 @@ func WithTransport(rt http.RoundTripper) Option {
 	return func(c *Client) { c.hc.Transport = rt }
 }
 
+// WithWrapTransport wraps the client's own transport (which carries
+// CAFile and Connections) with wrap: a request pacer, a recorder. Unlike
+// WithTransport it keeps what Config asked for.
+func WithWrapTransport(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(c *Client) { c.hc.Transport = wrap(c.hc.Transport) }
+}
+
 // Client talks to one SCIM service. It is safe for concurrent use; what
 // discovery finds is cached for its lifetime (one run). Create it with New.
 type Client struct {
@@ -153,6 +164,9 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if cfg.Connections > 0 {
+		transport.MaxIdleConnsPerHost = cfg.Connections
+	}
 	transport.TLSClientConfig = tlsConf
 	c := &Client{
 		root:            strings.TrimSuffix(base.String(), "/"),

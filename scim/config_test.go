@@ -142,3 +142,4 @@ func TestCAFile(t *testing.T) {
 		})
 	}
 }
+
