@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -181,7 +180,7 @@ func (e *ThresholdError) Error() string {
 // userHash is the hash of a desired user's attributes, as kept in the
 // state: equal hashes mean nothing to push.
 func userHash(u *scim.User) string {
-	b, err := json.Marshal(u)
+	b, err := u.MarshalJSON() // not json.Marshal, which re-validates and compacts the output
 	if err != nil { // cannot happen for a User; hash something stable anyway
 		b = []byte(u.UserName)
 	}
@@ -321,7 +320,7 @@ func NewPlan(desired *Desired, st *State, snap *Snapshot, opts PlanOptions) *Pla
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	managed := newManagedSet(opts.Attributes)
-	p := &Plan{Target: st.url, Skipped: desired.Skipped, userNames: map[string]string{}, managed: managed}
+	p := &Plan{Target: st.url, Actions: []*Action{}, Skipped: cmpSlice(desired.Skipped), userNames: map[string]string{}, managed: managed}
 	p.Counts.Skips = len(desired.Skipped)
 
 	// Users.
@@ -523,6 +522,15 @@ func (s *Snapshot) hash(du *DesiredUser) string {
 		return h
 	}
 	return userHash(du.User)
+}
+
+// cmpSlice returns s, or an empty slice for nil: JSON lists are [] rather
+// than null.
+func cmpSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func sameSet(a, b []string) bool {

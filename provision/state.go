@@ -106,9 +106,9 @@ type Quarantine struct {
 // and locks it; Close releases it. Its methods are safe for concurrent
 // use.
 //
-// Group records are committed before OpenState's caller moves on (a group
-// create's intent before the POST). User records are committed in small
-// batches: a crash may lose the last batch, and the next run then looks
+// Group records are committed before the call that records them returns (a
+// group create's intent before the POST). User records are committed in
+// small batches, in the background: a crash may lose the last batch, and the next run then looks
 // those users up by userName, which the server keeps unique, and adopts
 // them: never a second user.
 type State struct {
@@ -125,6 +125,8 @@ type State struct {
 	err        error // the first failed commit; later writes fail with it
 
 	commitMu sync.Mutex // orders commits
+	kick     chan struct{} // asks the committer to commit a batch
+	done     chan struct{} // closed when the committer has stopped
 }
 
 type pendingWrite struct {
@@ -185,11 +187,13 @@ func OpenState(stateDir, rawURL string) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening sync state %s of %s: %w (move it aside to start over: the next sync then re-matches by userName)", path, key, err)
 	}
-	s := &State{db: db, url: key, path: path, users: map[string]*UserRecord{}, groups: map[string]*GroupRecord{}, lastCommit: time.Now()}
+	s := &State{db: db, url: key, path: path, users: map[string]*UserRecord{}, groups: map[string]*GroupRecord{}, lastCommit: time.Now(),
+		kick: make(chan struct{}, 1), done: make(chan struct{})}
 	if err := s.load(); err != nil {
 		db.Close()
 		return nil, err
 	}
+	go s.committer()
 	return s, nil
 }
 
@@ -252,8 +256,20 @@ func (s *State) corrupt(what string, err error) error {
 	return fmt.Errorf("sync state %s: record %s is damaged: %w (move the file aside to start over)", s.path, what, err)
 }
 
+// committer commits batches of user records in the background, so that
+// workers do not wait for the disk; its failure is reported by the next
+// write or Flush.
+func (s *State) committer() {
+	defer close(s.done)
+	for range s.kick {
+		_ = s.Flush()
+	}
+}
+
 // Close commits what is pending and releases the state.
 func (s *State) Close() error {
+	close(s.kick)
+	<-s.done
 	err := s.Flush()
 	if cerr := s.db.Close(); err == nil {
 		err = cerr
@@ -349,7 +365,10 @@ func (s *State) putUser(userName string, r *UserRecord) error {
 		return err
 	}
 	if due {
-		return s.Flush()
+		select {
+		case s.kick <- struct{}{}:
+		default: // a commit is already asked for
+		}
 	}
 	return nil
 }

@@ -115,11 +115,11 @@ func TestSyncChanges(t *testing.T) {
 	before := tg.serverUsers()
 
 	d2 := cloneDesired(d)
-	d2.Users[1].User.Name.GivenName = "Changed"                // one attribute
-	d2.Users[2].User.Enterprise.Department = ""                // cleared: remove
-	d2.Users[3].User.Active = new(false)                       // the source deactivates
-	d2.Users[4].User.Enterprise.CostCenter = "CC-4"            // appears: add
-	d2.Groups[0].DisplayName = "Team 00 renamed"               // same externalId
+	d2.Users[1].User.Name.GivenName = "Changed"     // one attribute
+	d2.Users[2].User.Enterprise.Department = ""     // cleared: remove
+	d2.Users[3].User.Active = new(false)            // the source deactivates
+	d2.Users[4].User.Enterprise.CostCenter = "CC-4" // appears: add
+	d2.Groups[0].DisplayName = "Team 00 renamed"    // same externalId
 	left := []string{d2.Users[10].User.UserName, d2.Users[11].User.UserName}
 	d2.Users = slices.Delete(d2.Users, 10, 12)
 	for _, g := range d2.Groups {
