@@ -181,7 +181,7 @@ func (e *ThresholdError) Error() string {
 // state: equal hashes mean nothing to push.
 func userHash(u *scim.User) string {
 	b, err := u.MarshalJSON() // not json.Marshal, which re-validates and compacts the output
-	if err != nil { // cannot happen for a User; hash something stable anyway
+	if err != nil {           // cannot happen for a User; hash something stable anyway
 		b = []byte(u.UserName)
 	}
 	sum := sha256.Sum256(b)

@@ -124,7 +124,7 @@ type State struct {
 	lastCommit time.Time
 	err        error // the first failed commit; later writes fail with it
 
-	commitMu sync.Mutex // orders commits
+	commitMu sync.Mutex    // orders commits
 	kick     chan struct{} // asks the committer to commit a batch
 	done     chan struct{} // closed when the committer has stopped
 }
