@@ -83,7 +83,7 @@ type Source struct {
 	// fields are the source field of each column, as knownFields names
 	// them; a record holds its values in this order.
 	fields []string
-	users  []record
+	users  []sourceRow
 	groups []sourceGroup
 	// seen finds duplicates while the source is read, among all its rows
 	// with a userName, bad or not: a bad row does not hide a duplicate.
@@ -102,17 +102,17 @@ func (s *Source) Fields() []string { return slices.Clone(s.fields) }
 // column returns the index of field f in s's records, or -1.
 func (s *Source) column(f string) int { return slices.Index(s.fields, f) }
 
-// record is one user of a source: its values in column order, joined by
+// sourceRow is one user of a source: its values in column order, joined by
 // NUL (which no value may hold). One string a user keeps a million-user
 // source small: no per-row map or slice survives reading.
-type record struct {
+type sourceRow struct {
 	line int
 	data string
 }
 
 // values splits r into dst (reused) with one entry a column; missing
 // trailing columns are empty.
-func (r record) values(dst []string, n int) []string {
+func (r sourceRow) values(dst []string, n int) []string {
 	dst = dst[:0]
 	s := r.data
 	for len(dst) < n {
@@ -332,7 +332,7 @@ func (s *Source) add(e *errs, line int, vals []string, un, ext int, good bool) {
 		s.seen.check(e, line, strings.Clone(vals[un]), id)
 		return
 	}
-	r := record{line: line, data: joinValues(vals)}
+	r := sourceRow{line: line, data: joinValues(vals)}
 	s.scratch = r.values(s.scratch, len(vals))
 	id := ""
 	if ext >= 0 {

@@ -142,4 +142,3 @@ func TestCAFile(t *testing.T) {
 		})
 	}
 }
-
