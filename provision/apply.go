@@ -242,7 +242,7 @@ func newCycleID(t time.Time) string {
 // failed. final is the end-of-cycle retry: failures then count.
 func (x *executor) runAll(ctx context.Context, actions []*Action, final bool) []*Action {
 	var g errgroup.Group
-	g.SetLimit(cmpOr(x.opts.Concurrency, DefaultConcurrency))
+	g.SetLimit(positiveOr(x.opts.Concurrency, DefaultConcurrency))
 	var mu sync.Mutex
 	var failed []*Action
 	for i, a := range actions {

@@ -100,7 +100,7 @@ func Fetch(ctx context.Context, c *scim.Client, desired *Desired, st *State, opt
 		}
 	} else {
 		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(cmpOr(opts.Concurrency, DefaultConcurrency))
+		g.SetLimit(positiveOr(opts.Concurrency, DefaultConcurrency))
 		for _, n := range needs {
 			g.Go(func() error {
 				u, err := findUser(gctx, c, n.id, n.userName)
@@ -242,8 +242,9 @@ func memberIDs(g *scim.Group) []string {
 	return ids
 }
 
-// cmpOr returns v, or def when v is not positive.
-func cmpOr(v, def int) int {
+// positiveOr returns v, or def when v is not positive (cmp.Or would keep
+// a negative v).
+func positiveOr(v, def int) int {
 	if v > 0 {
 		return v
 	}

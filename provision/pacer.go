@@ -62,10 +62,10 @@ func NewPacer(opts PacerOptions) *Pacer {
 		limit = rate.Limit(opts.Rate)
 	}
 	p := &Pacer{
-		limiter: rate.NewLimiter(limit, max(1, cmpOr(opts.Concurrency, DefaultConcurrency))),
+		limiter: rate.NewLimiter(limit, max(1, positiveOr(opts.Concurrency, DefaultConcurrency))),
 		initial: limit,
 		floor:   rate.Limit(max(opts.MinRate, 1)),
-		idle:    cmpOr(opts.Concurrency, DefaultConcurrency),
+		idle:    positiveOr(opts.Concurrency, DefaultConcurrency),
 		now:     opts.Now,
 		sleep:   opts.Sleep,
 	}

@@ -403,7 +403,7 @@ func TestSyncQuarantine(t *testing.T) {
 	tg := newTarget(t, scimtest.Options{})
 	d := genDesired(30, 2)
 	ctx := context.Background()
-	tg.srv.SetOptions(scimtest.Options{Token: "another", StrictPatch: true})
+	tg.srv.SetOptions(scimtest.Options{Token: "another"})
 	_, _, err := tg.sync(ctx, d, Options{}, nil)
 	var q *QuarantineError
 	if !errors.As(err, &q) || !errors.Is(err, scim.ErrUnauthorized) {
@@ -420,7 +420,7 @@ func TestSyncQuarantine(t *testing.T) {
 		}
 	}
 	// Fixed: the test passes, the quarantine is lifted, the sync runs.
-	tg.srv.SetOptions(scimtest.Options{Token: fixtureToken, StrictPatch: true})
+	tg.srv.SetOptions(scimtest.Options{Token: fixtureToken})
 	if _, _, err := tg.sync(ctx, d, Options{}, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,6 @@ type target struct {
 
 func newTarget(t testing.TB, opts scimtest.Options) *target {
 	t.Helper()
-	opts.StrictPatch = true
 	if opts.Token == "" {
 		opts.Token = fixtureToken
 	}

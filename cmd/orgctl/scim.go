@@ -53,7 +53,7 @@ requests (429 with Retry-After, 5xx, timeouts, resets) are retried with backoff.
 	pf.StringVar(&o.CAFile, "ca-file", "", "PEM file of CA certificates to trust as well as the system's (a private CA)")
 	_ = pf.SetAnnotation("url", config.AnnotationKey, []string{"scim.url"})
 	_ = pf.SetAnnotation("ca-file", config.AnnotationKey, []string{"scim.ca_file"})
-	cmd.AddCommand(newSCIMTestCmd(f, o, nil), newSCIMUsersCmd(f, o), newSCIMGroupsCmd(f, o))
+	cmd.AddCommand(newSCIMTestCmd(f, o, nil), newSCIMUsersCmd(f, o), newSCIMGroupsCmd(f, o), newSCIMSyncCmd(f, o, nil))
 	return cmd
 }
 
