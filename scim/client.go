@@ -76,7 +76,7 @@ type Retry struct {
 	Attempts      int           // attempts per request, the first included (default 5)
 	Base          time.Duration // first backoff bound (default 500 ms)
 	Max           time.Duration // largest backoff bound (default 30 s)
-	MaxRetryAfter time.Duration // cap on a server's Retry-After (default 60 s)
+	MaxRetryAfter time.Duration // longest Retry-After waited for; a longer one ends the request (default 60 s)
 }
 
 // RequestInfo describes one HTTP attempt, for Config.OnRequest. It holds

@@ -100,6 +100,9 @@ appended to the provisioning log (JSON lines; --log, default beside the state).`
 	return cmd
 }
 
+// syncMaxRetryAfter is the longest Retry-After a sync waits for.
+const syncMaxRetryAfter = time.Hour
+
 // runSync runs one cycle, or one every --every until interrupted.
 func runSync(ctx context.Context, o *syncOptions) error {
 	if err := o.check(); err != nil {
@@ -157,7 +160,12 @@ func (o *syncOptions) cycle(ctx context.Context) error {
 		return err
 	}
 	pacer := provision.NewPacer(provision.PacerOptions{Rate: o.Rate, Concurrency: o.Concurrency})
-	c, err := o.f.scimClientWith(o.conn, func(cfg *scim.Config) { cfg.Connections = o.Concurrency }, scim.WithWrapTransport(pacer.Transport))
+	c, err := o.f.scimClientWith(o.conn, func(cfg *scim.Config) {
+		cfg.Connections = o.Concurrency
+		// A sync waits as long as a 429 asks (the pacer holds every
+		// worker meanwhile), up to an hour; --timeout bounds the run.
+		cfg.Retry.MaxRetryAfter = syncMaxRetryAfter
+	}, scim.WithWrapTransport(pacer.Transport))
 	if err != nil {
 		return err
 	}
