@@ -103,6 +103,8 @@ func TestJSONShapes(t *testing.T) {
 		reflect.TypeFor[scim.TestResult](),
 		reflect.TypeFor[scim.MemberChanges](),
 		reflect.TypeFor[provision.Skip](),
+		reflect.TypeFor[provision.Plan](),
+		reflect.TypeFor[provision.Summary](),
 	} {
 		for _, p := range jsonKeyProblems(typ) {
 			t.Errorf("%s: %s", typ, p)
