@@ -41,7 +41,10 @@ type factory struct {
 	viper     *viper.Viper // the config file's contents, for keys that are not flags (scim.token)
 	lookupEnv func(string) (string, bool)
 	now       func() time.Time
-	traceMu   sync.Mutex
+	// after waits between the cycles of `scim sync --every`; tests make
+	// it return at once.
+	after   func(time.Duration) <-chan time.Time
+	traceMu sync.Mutex
 	// tune, set by tests, adjusts each Checker (shorter timeouts).
 	tune func(*verify.Checker)
 	// readResolvConf, set by tests, replaces reading /etc/resolv.conf
@@ -62,7 +65,7 @@ func execute(ctx context.Context, args []string, io *IOStreams, lookupEnv func(s
 }
 
 func newFactory(io *IOStreams, lookupEnv func(string) (string, bool)) *factory {
-	return &factory{io: io, opts: &globalOptions{}, lookupEnv: lookupEnv, now: time.Now}
+	return &factory{io: io, opts: &globalOptions{}, lookupEnv: lookupEnv, now: time.Now, after: time.After}
 }
 
 // executeWith runs args with a prepared factory (tests set its clock and
