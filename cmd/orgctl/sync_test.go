@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -918,6 +919,50 @@ func TestSyncExitCodesDocumented(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("help exit-codes does not say %q under %d:\n%s", tt.says, tt.code, stdout)
+		}
+	}
+}
+
+// TestSyncReadmeConfig: the mapping and scoping example of README.md
+// works as the README says, on an Entra export.
+func TestSyncReadmeConfig(t *testing.T) {
+	readme := string(must(os.ReadFile("../../README.md")))
+	start := strings.Index(readme, "```yaml\nscim:\n")
+	if start < 0 {
+		t.Fatal("README.md has no scim config example")
+	}
+	yaml := readme[start+len("```yaml\n"):]
+	yaml = yaml[:strings.Index(yaml, "```")]
+	tg := newSyncTarget(t, scimtest.Options{})
+	tg.env["ORGCTL_CONFIG"] = writeFile(t, "config.yaml", []byte(yaml))
+	src := writeFile(t, "export.csv", []byte("\ufeffuserPrincipalName,objectId,givenName,surname,department,jobTitle,userType,accountEnabled\r\n"+
+		" Ann@Main.com ,o-1,Ann,Lee,Research,Engineer,Member,True\r\n"+
+		"gus_gmail.com#EXT#@main.com,o-2,Gus,Guest,Sales,,Guest,True\r\n"+
+		"bob@main.com,o-3,Bob,Nodept,,Clerk,Member,True\r\n"+
+		"carl@partners.main.com,o-4,Carl,Contractor,,Fixer,Member,False\r\n"+
+		"eve@elsewhere.com,o-5,Eve,Else,Research,Spy,Member,True\r\n"))
+	code, stdout, stderr := runCmd(t, false, tg.env, "scim", "sync", src, "-v")
+	if code != 0 {
+		t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
+	}
+	users := map[string]scim.User{}
+	for _, m := range tg.Users() {
+		u := decodeResource[scim.User](t, m)
+		users[u.UserName] = u
+	}
+	ann, carl := users["ann@main.com"], users["carl@partners.main.com"]
+	if len(users) != 2 || ann.ID == "" || carl.ID == "" {
+		t.Fatalf("the service holds %d users (%v), want ann@main.com (lowercased, trimmed) and carl", len(users), slices.Collect(maps.Keys(users)))
+	}
+	if ann.Enterprise.Division != "Engineer" || ann.Enterprise.Organization != "Contoso" || ann.Enterprise.Department != "Research" || ann.ExternalID != "o-1" {
+		t.Errorf("ann: %+v; want division from jobTitle, organization Contoso, department Research, externalId o-1", ann.Enterprise)
+	}
+	if carl.Enterprise.Department != "Unassigned" || carl.Active == nil || *carl.Active {
+		t.Errorf("carl: department %q, active %v; want the default Unassigned, inactive", carl.Enterprise.Department, carl.Active)
+	}
+	for _, w := range []string{"skipped:  3", "line 3 gus_gmail.com#ext#@main.com: none of the 2 scoping rules holds", "line 4 bob@main.com: none of the 2 scoping rules holds", "eve@elsewhere.com: domain elsewhere.com is not verified"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("stdout lacks %q:\n%s", w, stdout)
 		}
 	}
 }
