@@ -15,6 +15,7 @@ import (
 
 	"github.com/orgctl/orgctl/config"
 	"github.com/orgctl/orgctl/internal/store"
+	"github.com/orgctl/orgctl/scim"
 	"github.com/orgctl/orgctl/verify"
 )
 
@@ -47,6 +48,9 @@ type factory struct {
 	traceMu sync.Mutex
 	// tune, set by tests, adjusts each Checker (shorter timeouts).
 	tune func(*verify.Checker)
+	// tuneSCIM, set by tests, adjusts each SCIM client's config (shorter
+	// backoff).
+	tuneSCIM func(*scim.Config)
 	// readResolvConf, set by tests, replaces reading /etc/resolv.conf
 	// for diagnose's split-horizon comparison.
 	readResolvConf func() ([]string, error)

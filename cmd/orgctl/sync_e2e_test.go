@@ -340,7 +340,7 @@ func TestSyncThroughFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tg := newSyncTarget(t, tt.opts)
 			src, want := genSource(t, provisiontest.Options{Users: 240, Groups: 10, Seed: 4, UnverifiedEvery: -1}, "csv")
-			code, stdout, stderr := tg.sync(t, src, "-o", "json")
+			code, stdout, stderr := tg.syncFast(t, src, "-o", "json")
 			if code != 0 {
 				t.Fatalf("exit %d: %s\n%s", code, stderr, stdout)
 			}
@@ -352,7 +352,7 @@ func TestSyncThroughFaults(t *testing.T) {
 			}
 			t.Logf("%d requests, %d faulted, %d retries (summary); %v", st.Requests, st.Faulted, sum.Retries, st.ByStatus)
 			tg.ResetStats()
-			if code, _, stderr := tg.sync(t, src); code != 0 || tg.Stats().Writes != 0 {
+			if code, _, stderr := tg.syncFast(t, src); code != 0 || tg.Stats().Writes != 0 {
 				t.Errorf("re-run: exit %d, %d writes: %s", code, tg.Stats().Writes, stderr)
 			}
 		})
@@ -437,4 +437,23 @@ func TestSyncKill9(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSyncServiceGone: a service that goes away mid-run ends the run with
+// exit 1 or 5 and a clear message, not a hang; once it is back, the next
+// run completes the job exactly.
+func TestSyncServiceGone(t *testing.T) {
+	tg := newSyncTarget(t, scimtest.Options{GoneAfter: 60})
+	src, want := genSource(t, provisiontest.Options{Users: 120, Groups: 4, Seed: 2, UnverifiedEvery: -1}, "csv")
+	start := time.Now()
+	code, _, stderr := tg.syncFast(t, src)
+	if code != 1 && code != 5 || !strings.Contains(stderr, "error:") {
+		t.Errorf("exit %d, stderr %q; want 1 or 5 and the reason", code, stderr)
+	}
+	t.Logf("gone after 60 requests: exit %d after %s: %s", code, time.Since(start).Round(time.Millisecond), strings.SplitN(stderr, "\n", 2)[0])
+	tg.SetOptions(scimtest.Options{Token: scimToken})
+	if code, _, stderr := tg.sync(t, src); code != 0 {
+		t.Fatalf("the service back: exit %d: %s", code, stderr)
+	}
+	checkExact(t, tg.Users(), tg.Groups(), want)
 }

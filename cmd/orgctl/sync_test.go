@@ -102,6 +102,16 @@ func (tg *syncTarget) sync(t *testing.T, args ...string) (code int, stdout, stde
 	return runCmd(t, false, tg.env, append([]string{"scim", "sync", "--verified-domain", provisiontest.Domain}, args...)...)
 }
 
+// syncFast is sync with the client's backoff shortened (1 to 20 ms), for
+// runs through many faults.
+func (tg *syncTarget) syncFast(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	fast := func(f *factory) {
+		f.tuneSCIM = func(c *scim.Config) { c.Retry.Base, c.Retry.Max = time.Millisecond, 20*time.Millisecond }
+	}
+	return runWith(context.Background(), t, fast, false, tg.env, append([]string{"scim", "sync", "--verified-domain", provisiontest.Domain}, args...)...)
+}
+
 // writeFile writes data to name in a fresh directory and returns the path.
 func writeFile(t *testing.T, name string, data []byte) string {
 	t.Helper()
