@@ -376,10 +376,12 @@ func TestSyncKill9(t *testing.T) {
 		name      string
 		after     int64  // writes the service has seen before the kill
 		wantPhase string // what the last of them wrote
+		leave     int    // > 0: a first cycle completes, then this many users leave in the one killed
 	}{
-		{"early in users", 20, "/Users"},
-		{"late in users", 250, "/Users"},
-		{"in groups", users + 4, "/Groups"},
+		{"early in users", 20, "/Users", 0},
+		{"late in users", 250, "/Users", 0},
+		{"in groups", users + 4, "/Groups", 0},
+		{"in departures", 40, "/Users", 100},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tg := newSyncTarget(t, scimtest.Options{Latency: 2 * time.Millisecond})
@@ -394,6 +396,18 @@ func TestSyncKill9(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
+			if tt.leave > 0 {
+				if out, err := command(ctx).CombinedOutput(); err != nil {
+					t.Fatalf("first cycle: %v\n%s", err, out)
+				}
+				tg.writes.Store(0)
+				changed := want.clone()
+				for _, u := range changed.Users[users-tt.leave:] {
+					changed.Inactive = append(changed.Inactive, u.UserName)
+				}
+				changed.Users = changed.Users[:users-tt.leave]
+				src, want = changed.writeJSON(t), changed
+			}
 			hit := make(chan string, 1)
 			hook := func(n int64) {
 				if n == tt.after {

@@ -976,3 +976,19 @@ func TestSyncReadmeConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncProgress: on a terminal a progress report goes to stderr while
+// the summary goes to stdout; piped, stderr stays quiet.
+func TestSyncProgress(t *testing.T) {
+	for _, tty := range []bool{true, false} {
+		tg := newSyncTarget(t, scimtest.Options{})
+		src, _ := smallSource(t, 40, 2)
+		code, stdout, stderr := runCmd(t, tty, tg.env, "scim", "sync", src, "--verified-domain", provisiontest.Domain)
+		if code != 0 || !strings.Contains(stdout, "40 created") {
+			t.Fatalf("tty %v: exit %d, stdout %q", tty, code, stdout)
+		}
+		if got := strings.Contains(stderr, "syncing"); got != tty {
+			t.Errorf("tty %v: stderr %q; want a progress report only on a terminal", tty, stderr)
+		}
+	}
+}
