@@ -341,7 +341,7 @@ func (x *executor) run(ctx context.Context, a *Action, retry bool) (string, erro
 		} else if err != nil {
 			return "", err
 		}
-		return StatusUpdated, x.st.putUser(a.Identity, &UserRecord{UserName: a.Identity, ID: a.TargetID, Hash: a.hash})
+		return StatusUpdated, x.st.putUser(a.Identity, &UserRecord{UserName: a.Identity, ID: a.TargetID, Hash: a.hash, Inactive: inactive(a.user)})
 	case ActionDeactivateUser:
 		return x.deactivate(ctx, a)
 	case ActionDeleteUser:
@@ -379,7 +379,7 @@ func (x *executor) createUser(ctx context.Context, a *Action) (string, error) {
 			return "", err
 		}
 	}
-	return status, x.st.putUser(a.Identity, &UserRecord{UserName: a.Identity, ID: u.ID, Hash: a.hash})
+	return status, x.st.putUser(a.Identity, &UserRecord{UserName: a.Identity, ID: u.ID, Hash: a.hash, Inactive: inactive(a.user)})
 }
 
 // patchTo sends what turns have into the desired user.
@@ -407,7 +407,7 @@ func (x *executor) rematchUser(ctx context.Context, a *Action) (string, error) {
 	if err := x.patchTo(ctx, a, have); err != nil {
 		return "", err
 	}
-	return StatusRematched, x.st.putUser(a.Identity, &UserRecord{UserName: a.Identity, ID: have.ID, Hash: a.hash})
+	return StatusRematched, x.st.putUser(a.Identity, &UserRecord{UserName: a.Identity, ID: have.ID, Hash: a.hash, Inactive: inactive(a.user)})
 }
 
 var deactivateOps = []scim.PatchOp{{Op: scim.OpReplace, Path: "active", Value: false}}

@@ -194,9 +194,17 @@ func groupHash(g *DesiredGroup) string {
 }
 
 // userCurrent reports whether the state says the user is at the server as
-// desired, so that it needs neither a request nor a look.
+// desired, so that it needs neither a request nor a look. A user the sync
+// deactivated has no hash, so it is never current.
 func userCurrent(r *UserRecord, hash string) bool {
-	return r != nil && r.ID != "" && !r.Inactive && r.Hash == hash
+	return r != nil && r.ID != "" && r.Hash == hash
+}
+
+// inactive reports whether u is pushed with active=false, so that the
+// state knows it is inactive at the server: when it leaves the source, a
+// deactivation would change nothing and is not sent.
+func inactive(u *scim.User) bool {
+	return u != nil && u.Active != nil && !*u.Active
 }
 
 // managedSet is the set of managed attribute paths, lower-cased.
@@ -341,7 +349,7 @@ func NewPlan(desired *Desired, st *State, snap *Snapshot, opts PlanOptions) *Pla
 		}
 		ops := scim.DiffUser(have, managed.merge(have, du.User))
 		if len(ops) == 0 {
-			p.records = append(p.records, record{user: &UserRecord{UserName: du.User.UserName, ID: have.ID, Hash: hash}})
+			p.records = append(p.records, record{user: &UserRecord{UserName: du.User.UserName, ID: have.ID, Hash: hash, Inactive: inactive(du.User)}})
 			p.Counts.Unchanged++
 			continue
 		}

@@ -63,7 +63,8 @@ type UserRecord struct {
 	// Hash is the hash of the managed attributes last pushed (or found
 	// equal at the server); "" after a deactivation.
 	Hash string `json:"hash,omitempty"`
-	// Inactive is true once the sync deactivated the user.
+	// Inactive is true once the sync deactivated the user, or pushed it
+	// with active=false.
 	Inactive bool `json:"inactive,omitempty"`
 }
 

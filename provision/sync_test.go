@@ -271,21 +271,23 @@ func TestSyncThreshold(t *testing.T) {
 		t.Fatal(err)
 	}
 	d2 := cloneDesired(d)
+	// Ten users leave; user 34 was pushed inactive (every 17th is), so
+	// nine are deactivated: an inactive user leaving changes nothing.
 	d2.Users = d2.Users[:30]
 	tg.srv.ResetLog()
-	plan, _, err := tg.sync(ctx, d2, Options{MaxDeletes: 9}, nil)
+	plan, _, err := tg.sync(ctx, d2, Options{MaxDeletes: 8}, nil)
 	var te *ThresholdError
-	if !errors.As(err, &te) || te.Count != 10 || te.Limit != 9 {
-		t.Fatalf("got %v, want a ThresholdError of 10 over 9", err)
+	if !errors.As(err, &te) || te.Count != 9 || te.Limit != 8 {
+		t.Fatalf("got %v, want a ThresholdError of 9 over 8", err)
 	}
-	if plan == nil || plan.Deletions() != 10 {
+	if plan == nil || plan.Deletions() != 9 {
 		t.Errorf("plan: %v", plan)
 	}
 	if w := writes(tg.methods()); w != 0 {
 		t.Errorf("%d writes after a threshold breach, want 0", w)
 	}
 	// The same with --delete: deletions count too.
-	_, _, err = tg.sync(ctx, d2, Options{MaxDeletes: 9, Delete: true}, nil)
+	_, _, err = tg.sync(ctx, d2, Options{MaxDeletes: 8, Delete: true}, nil)
 	if !errors.As(err, &te) {
 		t.Fatalf("with Delete: got %v, want a ThresholdError", err)
 	}
@@ -531,4 +533,33 @@ func TestOpenStateBusy(t *testing.T) {
 		t.Fatalf("another target: %v", err)
 	}
 	other.Close()
+}
+
+// TestSyncInactiveLeaves: a user the source already had inactive that
+// then leaves the source is not deactivated again (no write, no count
+// against the threshold).
+func TestSyncInactiveLeaves(t *testing.T) {
+	tg := newTarget(t, scimtest.Options{})
+	d := genDesired(20, 1) // users 0 and 17 are inactive
+	ctx := context.Background()
+	if _, _, err := tg.sync(ctx, d, Options{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	d2 := cloneDesired(d)
+	d2.Users = slices.Delete(d2.Users, 17, 18)
+	d2.Groups[0].Members = slices.DeleteFunc(d2.Groups[0].Members, func(m string) bool { return m == d.Users[17].User.UserName })
+	tg.srv.ResetLog()
+	plan, _, err := tg.sync(ctx, d2, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := plan.Counts.Deactivations; got != 0 {
+		t.Errorf("plan deactivates %d users, want 0", got)
+	}
+	for _, r := range tg.srv.Requests() {
+		if r.Method == "PATCH" && strings.Contains(r.Path, "/Users/") {
+			t.Errorf("PATCH %s: %s; want no user write", r.Path, r.Body)
+		}
+	}
+	tg.checkExact(d2, d.Users[17].User.UserName)
 }

@@ -97,6 +97,9 @@ func (f *factory) scimClientWith(o *scimOptions, tune func(*scim.Config), opts .
 	if tune != nil {
 		tune(&cfg)
 	}
+	if f.tuneSCIM != nil {
+		f.tuneSCIM(&cfg)
+	}
 	c, err := scim.New(cfg, opts...)
 	switch {
 	case errors.Is(err, scim.ErrNoToken):

@@ -129,7 +129,7 @@ func runSync(ctx context.Context, o *syncOptions) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(o.Every):
+		case <-o.f.after(o.Every):
 		}
 	}
 }

@@ -31,13 +31,21 @@ func runCmd(t *testing.T, tty bool, env map[string]string, args ...string) (code
 // runTuned is runCmd with a hook that adjusts the checker (timeouts).
 func runTuned(t *testing.T, tune func(*verify.Checker), tty bool, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runWith(context.Background(), t, func(f *factory) { f.tune = tune }, tty, env, args...)
+}
+
+// runWith is runCmd with a context and a hook that adjusts the factory.
+func runWith(ctx context.Context, t *testing.T, tune func(*factory), tty bool, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	io, _, out, errOut := testIO(tty)
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	f := newFactory(io, lookup)
 	f.now = func() time.Time { return time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC) }
-	f.tune = tune
 	f.readResolvConf = func() ([]string, error) { return nil, nil } // tests never ask the system's resolvers
-	code = executeWith(context.Background(), f, args)
+	if tune != nil {
+		tune(f)
+	}
+	code = executeWith(ctx, f, args)
 	return code, out.String(), errOut.String()
 }
 
