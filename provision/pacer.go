@@ -175,7 +175,10 @@ func (p *Pacer) pause(retryAfter string) {
 	p.changed = now
 	limit := p.limiter.Limit()
 	if limit == rate.Inf {
-		elapsed := max(now.Sub(p.start).Seconds(), 1)
+		// The rate achieved so far, over the time really elapsed: a
+		// floor of a second would take a young run for a slow one and
+		// cut its rate far below what the server had been taking.
+		elapsed := max(now.Sub(p.start).Seconds(), 0.05)
 		limit = rate.Limit(float64(p.requests.Load()) / elapsed)
 	}
 	p.limiter.SetLimitAt(now, max(limit/2, p.floor))

@@ -227,7 +227,9 @@ func (s *scoper) inScope(vals []string) (bool, string) {
 		}
 		if why == "" {
 			c := r.clauses[failed]
-			why = fmt.Sprintf("%s: %s %q is not %s", r.name, c.Attribute, shorten(vals[c.col]), c.op)
+			// "userType "Guest" fails NOT EQUALS "Guest"": the operator
+			// as the rule spells it, never negated twice.
+			why = fmt.Sprintf("%s: %s %q fails %s", r.name, c.Attribute, shorten(vals[c.col]), c.op)
 			if c.Value != "" {
 				why += fmt.Sprintf(" %q", c.Value)
 			}

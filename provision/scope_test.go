@@ -111,9 +111,9 @@ func TestScopeRules(t *testing.T) {
 	}
 	want := []Skip{
 		{Line: 3, UserName: "b@a.com", Reason: ReasonOutOfScope,
-			Detail: `none of the 2 scoping rules holds (active sales: accountEnabled "false" is not IS TRUE)`},
+			Detail: `none of the 2 scoping rules holds (active sales: accountEnabled "false" fails IS TRUE)`},
 		{Line: 5, UserName: "d@a.com", Reason: ReasonOutOfScope,
-			Detail: `none of the 2 scoping rules holds (active sales: department "Ops" is not EQUALS "Sales")`},
+			Detail: `none of the 2 scoping rules holds (active sales: department "Ops" fails EQUALS "Sales")`},
 	}
 	if !slices.Equal(d.Skipped, want) {
 		t.Errorf("skipped:\n got %+v\nwant %+v", d.Skipped, want)
