@@ -85,15 +85,18 @@ func (c *Checker) recheckServfail(ctx context.Context, resolvers []Server) {
 	wg.Wait()
 }
 
-// bogus reports a discovery SERVFAIL that went away with CD=1.
-func (c *Checker) bogus(res *Result, err error, name string) {
+// bogus reports a discovery SERVFAIL that went away with CD=1; zone is
+// the zone found with CD=1, whose chain of trust it reads.
+func (c *Checker) bogus(ctx context.Context, res *Result, err error, name, zone string) {
 	le, _ := err.(*lookupError)
 	server := ""
 	var ede []ExtendedError
 	if le != nil {
 		server, ede = le.server, le.ede
 	}
-	res.add(bogusFinding(server, name+" SOA", "NOERROR", ede))
+	f := bogusFinding(server, name+" SOA", "NOERROR", ede)
+	c.staleDS(ctx, &f, zone)
+	res.add(f)
 }
 
 // bogusFinding is the dns.dnssec_bogus finding for a resolver that
@@ -377,7 +380,7 @@ func (c *Checker) probeCut(ctx context.Context, res *Result, domain string, add 
 	if err != nil || reg == bare {
 		return
 	}
-	parentZone, err := c.findZone(ctx, name[off:], false)
+	parentZone, _, err := c.findZone(ctx, name[off:], false)
 	if err != nil || parentZone == "." {
 		return
 	}

@@ -202,6 +202,7 @@ func (c *Checker) serverResult(r reply, t target, role, name, want string) Serve
 	s.Rcode = dns.RcodeToString[m.Rcode]
 	s.AA = m.Authoritative
 	s.EDE = edeOf(m)
+	s.referral = isReferral(m)
 
 	cnames := map[string]string{}
 	for _, rr := range m.Answer {

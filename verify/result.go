@@ -98,6 +98,9 @@ type Server struct {
 	System   bool `json:"system,omitempty"`
 	strings  [][]string
 	negative bool
+	// referral marks an answer that delegates the name to other servers:
+	// a parent zone's, which is never lame for it.
+	referral bool
 }
 
 // ExtendedError is one RFC 8914 extended DNS error.
