@@ -46,12 +46,34 @@ func (c *Checker) Diagnose(ctx context.Context, domain string, code Code) (*Resu
 			explain(s)
 		}
 	}
+	sameCause(d, h)
 	res := combine(d, h)
 	// A diagnosis lists what both methods found, as its report does;
 	// each method's own list stays in DNS and HTTP.
 	res.Findings = append(append([]Finding{}, d.Findings...), h.Findings...)
 	res.Unused = unusedMethod(res)
 	return res, nil
+}
+
+// sameCause points the HTTP method's failure to look up the host's
+// address at the cause that the DNS method found for the same resolvers'
+// failure (name servers that do not answer, DNSSEC), instead of at the
+// resolvers.
+func sameCause(d, h *Result) {
+	i := slices.IndexFunc(d.Findings, func(f Finding) bool {
+		return f.Severity == SeverityError && (f.Code == "dns.dnssec_bogus" || f.Code == "dns.ns_unreachable") && f.Fix != ""
+	})
+	if i < 0 {
+		return
+	}
+	cause := d.Findings[i]
+	for j := range h.Findings {
+		f := &h.Findings[j]
+		if strings.HasPrefix(f.Code, "dns.") && strings.HasPrefix(f.Message, "the address of ") {
+			f.Message += fmt.Sprintf("; the cause is the DNS method's (%s)", cause.Code)
+			f.Fix = cause.Fix
+		}
+	}
 }
 
 // explain fills in each finding's Why from the catalogue, and its
