@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"slices"
@@ -199,6 +200,7 @@ func (c *Checker) missing(res *Result, reachable []Server, want string) Status {
 	status := StatusNotFound
 	var values []string
 	var nx, nodata bool
+	var nxs Server // the first NXDOMAIN answer
 	for _, s := range reachable {
 		if classifyAuth(s) != stateMissing {
 			continue
@@ -206,6 +208,9 @@ func (c *Checker) missing(res *Result, reachable []Server, want string) Status {
 		values = append(values, s.Found...)
 		switch {
 		case s.Rcode == "NXDOMAIN":
+			if !nx {
+				nxs = s
+			}
 			nx = true
 		case len(s.Found) == 0:
 			nodata = true
@@ -241,6 +246,12 @@ func (c *Checker) missing(res *Result, reachable []Server, want string) Status {
 	switch {
 	case near:
 		status = StatusMismatch
+	case nx && aliasEnd(res.Name, nxs) != "":
+		end := aliasEnd(res.Name, nxs)
+		zone := strings.TrimSuffix(cmp.Or(nxs.soaZone, res.Zone), ".")
+		res.addf("dns.nxdomain", SeverityError,
+			fmt.Sprintf("a TXT record cannot sit beside a CNAME: remove the CNAME at %s and add the TXT record there, or publish the code at %s (in the zone %s)", res.Name, end, zone),
+			"%s is an alias (CNAME) for %s, which does not exist: NXDOMAIN from the authoritative servers of %s, the target's zone", res.Name, end, zone)
 	case nx:
 		res.addf("dns.nxdomain", SeverityError, fmt.Sprintf("add a TXT record at %s with the value %s", res.Name, want),
 			"%s does not exist (NXDOMAIN from the authoritative servers of %s)", res.Name, res.Zone)
@@ -379,4 +390,17 @@ func digCD(name, server string) string {
 		cmd += " -p " + port
 	}
 	return cmd
+}
+
+// aliasEnd is, when the answer s for name came through an alias, the name
+// at the end of the chain (the one that does not exist for an NXDOMAIN);
+// "" when name itself was answered.
+func aliasEnd(name string, s Server) string {
+	if len(s.CNAMEs) > 0 {
+		return s.CNAMEs[len(s.CNAMEs)-1]
+	}
+	if s.Name != "" && !strings.EqualFold(s.Name, name) {
+		return s.Name
+	}
+	return ""
 }

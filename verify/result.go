@@ -101,6 +101,9 @@ type Server struct {
 	// referral marks an answer that delegates the name to other servers:
 	// a parent zone's, which is never lame for it.
 	referral bool
+	// soaZone is the zone of the SOA record in a negative answer: the
+	// zone that says the name does not exist.
+	soaZone string
 }
 
 // ExtendedError is one RFC 8914 extended DNS error.
