@@ -39,6 +39,8 @@ var catalogue = []Entry{
 		"a zone file appends the zone name to names without a final dot, and DNS panels append it to the host field, so the full name entered there is doubled"},
 	{"dns.wrong_name", "the code sits at another name (www., _logmein., the apex…)",
 		"the provider looks only at the name being verified; a record elsewhere proves nothing"},
+	{"dns.wildcard", "the code sits in a wildcard record (*.NAME)",
+		"a wildcard answers for names below NAME that do not exist, never for NAME itself: the apex, or an empty non-terminal (a name with records only below it), is not covered"},
 	{"dns.cname", "the name is an alias",
 		"the TXT record is looked up at the end of the CNAME chain; a TXT record cannot sit next to a CNAME"},
 	{"dns.cname_loop", "the alias chain loops or is too long",

@@ -2,6 +2,8 @@ package verify
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -304,17 +306,49 @@ func (c *Checker) probeNames(ctx context.Context, res *Result, domain string, au
 			targets = append(targets, t)
 		}
 	}
+	// A wildcard below name answers every probe there with the same
+	// record: found as letsdebug does, by a random label, it is said
+	// once, and the probes it answers say nothing more.
+	wild, wildServer, isWild := c.lookTXT(ctx, targets, randomLabel()+"."+name, res.Expected)
+	if isWild {
+		add(wildcardFinding(name, auth.zone, wild, wildServer, res.Expected))
+	}
 	var wg sync.WaitGroup
 	for _, p := range probes {
 		wg.Go(func() {
 			v, server, ok := c.lookTXT(ctx, targets, p.name, res.Expected)
-			if !ok {
+			if !ok || isWild && v == wild && dns.IsSubDomain(name, dns.CanonicalName(p.name)) {
 				return
 			}
 			add(c.misplaced(p.code, name, p.name, auth.zone, v, server, res.Expected, apex))
 		})
 	}
 	wg.Wait()
+}
+
+// randomLabel is a label no zone holds, to find a wildcard.
+func randomLabel() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "orgctl-" + hex.EncodeToString(b[:])
+}
+
+// wildcardFinding is the dns.wildcard finding: the code (or the near miss
+// v) is published as *.name, which answers for every name below name but
+// not for name itself.
+func wildcardFinding(name, zone, v, server, want string) Finding {
+	what, also := "the code", ""
+	if v != want {
+		what = "a near miss of the code"
+		if m, ok := classify(v, want); ok {
+			what, also = m.what, "; and "+m.fix
+		}
+	}
+	return Finding{Code: "dns.wildcard", Severity: SeverityError, Server: server, Found: v,
+		Message: fmt.Sprintf("%s is published as a wildcard, *.%s: any name below %s returns it (a random one does), but a wildcard does not cover %s itself, which exists (the zone apex, or an empty non-terminal with names below it)",
+			what, name, name, name),
+		Fix: fmt.Sprintf("publish the TXT record at %s itself (host %s in the zone %s); the wildcard can go%s",
+			name, hostLabel(name, zone), strings.TrimSuffix(zone, "."), also)}
 }
 
 // misplaced is the finding for the code (or a near miss, v) found at

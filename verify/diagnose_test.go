@@ -243,6 +243,14 @@ func diagCases() []diagCase {
 					t.Errorf("wrong name %+v", f)
 				}
 			}},
+		{name: "dns code as a wildcard", w: diagWorld{ns1: diagZone("* IN TXT \"" + code + "\"\n")},
+			method: verify.MethodDNS, status: verify.StatusNotFound, want: []string{"dns.wildcard", "dns.nodata"},
+			absent: []string{"dns.wrong_name", "dns.doubled_origin"},
+			check: func(t *testing.T, _ *verify.Checker, r *verify.Result) {
+				if f := diagMust(t, r.Findings, "dns.wildcard"); !strings.Contains(f.Message, "*.main.test.") || f.Found != code || !strings.Contains(f.Fix, "host @") {
+					t.Errorf("wildcard %+v", f)
+				}
+			}},
 		{name: "dns near miss at _logmein", w: diagWorld{ns1: diagZone("_logmein IN TXT \"" + strings.ToUpper(code) + "\"\n")},
 			method: verify.MethodDNS, status: verify.StatusNotFound, want: []string{"dns.wrong_name"},
 			check: func(t *testing.T, _ *verify.Checker, r *verify.Result) {
