@@ -116,6 +116,10 @@ var catalogue = []Entry{
 		"orgctl goes on (warning), but a verifier that checks certificates stops at an https hop with an invalid one"},
 	{"http.blocked", "a bot filter blocks non-browser clients",
 		"the provider's verifier is not a browser: a filter that answers 403 to it hides the file"},
+	{"http.https_on_http_port", "port 80 speaks HTTPS",
+		"the provider fetches http:// on port 80 in plain HTTP; a port forward or listener that points port 80 at an HTTPS service answers with TLS bytes or a 400 page"},
+	{"http.middlebox", "something in front of the web server answered (CDN/WAF challenge, cookie challenge, router page)",
+		"a CDN or WAF challenge, an anti-bot cookie page or a router's own admin page answers in place of the site; the provider's verifier runs no JavaScript and keeps no cookies, so it never reaches the file"},
 	{"http.private_address", "the host resolves to a private address",
 		"the provider fetches the file from the internet and cannot reach private, loopback or link-local addresses"},
 
