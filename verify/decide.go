@@ -332,7 +332,7 @@ func (c *Checker) judgeResolvers(res *Result, resolvers []Server, authVerified, 
 			}
 			if s.negative || s.Rcode == "NXDOMAIN" {
 				res.add(Finding{Code: "dns.negative_cached", Severity: SeverityError, Server: s.Server,
-					Message: fmt.Sprintf("the resolver %s still answers %s for %s from its cache; about %ds left (negative TTL, RFC 2308)",
+					Message: fmt.Sprintf("the resolver %s still answers %s for %s from its cache; about %ds left (the TTL it returns on the cached answer, RFC 2308)",
 						s.Server, negativeWord(s), s.Name, s.TTL),
 					Fix: "wait for the negative TTL to pass; lower the SOA minimum TTL to shorten it next time"})
 			} else {

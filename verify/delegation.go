@@ -220,9 +220,12 @@ func resolverFailure(err error, d delegation) Finding {
 	case !d.answered:
 		f.Message += fmt.Sprintf("; the zone %s is delegated to %s, and none of them answers", zone, serverNames(d.targets))
 		f.Fix = fmt.Sprintf("bring the name servers of %s back (they must answer on UDP and TCP port 53), or delegate the zone at its registrar to servers that answer", zone)
-	case f.Code == "dns.servfail":
-		f.Message += fmt.Sprintf("; the zone's own servers answer for %s, so the resolvers fail on DNSSEC or on the path to them", zone)
+	case f.Code == "dns.servfail" && dnssecError(ede):
+		f.Message += fmt.Sprintf("; the zone's own servers answer for %s, so the resolvers fail on DNSSEC", zone)
 		f.Fix = "the resolvers reject what the zone's servers answer: " + dnssecFix(ede)
+	case f.Code == "dns.servfail":
+		f.Message += fmt.Sprintf("; the zone's own servers answer for %s, and the resolver names no DNSSEC error (nor answers with checking disabled): the failure is the resolver's, or on its path to them", zone)
+		f.Fix = "check the resolver (its logs, its access to the zone's servers), or ask another one (--resolver); the zone itself answers"
 	default:
 		f.Message += fmt.Sprintf("; the zone's own servers answer for %s", zone)
 		f.Fix = "check that the resolvers are reachable (--resolver); the zone itself answers"
@@ -237,4 +240,15 @@ func serverNames(targets []target) string {
 		names[i] = serverLabel(Server{Host: t.host, Server: t.addr})
 	}
 	return strings.Join(names, ", ")
+}
+
+// dnssecError reports whether an extended error is a DNSSEC one (RFC 8914
+// codes 1, 2 and 5 to 12).
+func dnssecError(ede []ExtendedError) bool {
+	for _, e := range ede {
+		if e.Code == 1 || e.Code == 2 || e.Code >= 5 && e.Code <= 12 {
+			return true
+		}
+	}
+	return false
 }

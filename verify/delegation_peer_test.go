@@ -28,6 +28,8 @@ type brokenWorld struct {
 	// dsTags and keyTags are, for roll.test, the key tag of the DS at the
 	// parent and of the DNSKEY that the zone signs with.
 	dsTag, keyTag string
+	// parent is the BIND serving test., the root of this world.
+	parent string
 }
 
 // The addresses of the world's name servers, as the zones give them.
@@ -89,7 +91,7 @@ ns.ok IN A `+brokenChildNS+`
 		brokenDeadNS + ":53": dead.Addr, brokenFailNS + ":53": fail.Addr,
 	})
 	c.Timeout, c.Tries = time.Second, 1
-	return brokenWorld{checker: c, unbound: u, dsTag: keyTagOf(t, oldDS), keyTag: keyTagOf(t, newDS)}
+	return brokenWorld{checker: c, unbound: u, dsTag: keyTagOf(t, oldDS), keyTag: keyTagOf(t, newDS), parent: bp.Addr}
 }
 
 // keyTagOf returns the key tag field of a DS record in zone-file text.
@@ -222,4 +224,50 @@ func containsAny(s string, subs []string) bool {
 		}
 	}
 	return false
+}
+
+// TestDiagnoseWalkFromRoots: when the resolvers name no parent zone (they
+// answer SERVFAIL for everything), the walk starts at Checker.Roots (here
+// the BIND serving test., standing in for the root servers) and follows
+// the referrals to the zone's own servers.
+func TestDiagnoseWalkFromRoots(t *testing.T) {
+	t.Parallel()
+	w := startBrokenWorld(t)
+	broken, err := verifytest.NewServer(verifytest.Options{ServFail: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { broken.Close() })
+	c := *w.checker
+	c.Resolvers = []string{broken.Addr}
+	c.Roots = []string{w.parent}
+
+	r := peerDiagnose(t, &c, "ok.test", verify.Code{Value: code})
+	for _, f := range r.DNS.Findings {
+		t.Logf("%s %s [%s]: %s; fix: %s", f.Severity, f.Code, f.Server, f.Message, f.Fix)
+	}
+	if r.DNS.Zone != "ok.test." {
+		t.Errorf("zone %q, want ok.test. found from the roots", r.DNS.Zone)
+	}
+	match := 0
+	for _, s := range r.DNS.Servers {
+		if s.Role == verify.RoleAuthoritative && s.Match && s.Host == "ns.ok.test." {
+			match++
+		}
+	}
+	if match == 0 {
+		t.Errorf("ns.ok.test was not asked, or does not serve the code: %+v", r.DNS.Servers)
+	}
+	f, ok := peerFinding(r.DNS.Findings, "dns.servfail")
+	if !ok || f.Server != broken.Addr || !strings.Contains(f.Message, "the zone's own servers answer for ok.test") || strings.Contains(f.Fix, "re-sign") {
+		t.Errorf("the resolver's SERVFAIL is not its own finding, naming it: %+v", f)
+	}
+	if _, lame := peerFinding(r.DNS.Findings, "dns.lame"); lame {
+		t.Errorf("a referral called lame: %v", r.DNS.Findings)
+	}
+
+	r = peerDiagnose(t, &c, "dead.test", verify.Code{Value: code})
+	if f, ok := peerFinding(r.DNS.Findings, "dns.ns_unreachable"); !ok || f.Server != "ns.dead.test ("+brokenDeadNS+":53)" {
+		t.Errorf("dead server not named from the roots: %+v", r.DNS.Findings)
+	}
 }
