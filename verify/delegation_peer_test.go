@@ -1,6 +1,8 @@
 package verify_test
 
 import (
+	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -269,5 +271,61 @@ func TestDiagnoseWalkFromRoots(t *testing.T) {
 	r = peerDiagnose(t, &c, "dead.test", verify.Code{Value: code})
 	if f, ok := peerFinding(r.DNS.Findings, "dns.ns_unreachable"); !ok || f.Server != "ns.dead.test ("+brokenDeadNS+":53)" {
 		t.Errorf("dead server not named from the roots: %+v", r.DNS.Findings)
+	}
+}
+
+// TestDiagnoseNoFalseCulpritPeers runs Diagnose on every name of the
+// BIND/Unbound integration suite (startPeers): whatever is broken, a
+// finding of severity warning or error names only a server at fault (the
+// lame one, the unreachable one, the lagging secondary) or the resolver,
+// dns.lame only for the lame zone, and never a TXT count of zero.
+func TestDiagnoseNoFalseCulpritPeers(t *testing.T) {
+	t.Parallel()
+	p := startPeers(t)
+	c := *p.checker
+	c.Timeout = 2 * time.Second
+	host, port, _ := net.SplitHostPort(closedPort(t))
+	c.HTTPOptions = verify.HTTPOptions{ConnectTo: []verify.ConnectTo{{ToHost: host, ToPort: port}}}
+	tests := []struct {
+		domain   string
+		culprits []string // servers a warning or error may name, besides the resolver
+	}{
+		{"main.test", nil},
+		{"split.main.test", nil},
+		{"wrong.main.test", nil},
+		{"nx.main.test", nil},
+		{"www.main.test", nil},
+		{"alias.main.test", nil},
+		{"dangling.main.test", nil},
+		{"loop1.main.test", nil},
+		{"big.main.test", nil},
+		{"fresh.main.test", []string{"192.0.2.2:53"}},
+		{"lame.test", []string{"ns2.lame.test (192.0.2.4:53)"}},
+		{"down.test", []string{"ns2.down.test (192.0.2.5:53)"}},
+		{"broken.test", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.domain, func(t *testing.T) {
+			t.Parallel()
+			r, err := c.Diagnose(context.Background(), tt.domain, verify.Code{Value: code})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range r.DNS.Findings {
+				t.Logf("%s %s [%s]: %s", f.Severity, f.Code, f.Server, f.Message)
+				if f.Severity == verify.SeverityInfo {
+					continue
+				}
+				if f.Server != "" && f.Server != p.unbound.Addr && !containsAny(f.Server, tt.culprits) {
+					t.Errorf("%s finding names %q, which is not at fault (culprits %v)", f.Code, f.Server, tt.culprits)
+				}
+				if f.Code == "dns.lame" && tt.domain != "lame.test" {
+					t.Errorf("dns.lame for %s: %q", tt.domain, f.Message)
+				}
+				if strings.Contains(f.Message, "has 0 TXT") {
+					t.Errorf("a TXT count from servers that hold none: %q", f.Message)
+				}
+			}
+		})
 	}
 }
