@@ -199,6 +199,16 @@ func TestDiagnoseBrokenZonesPeers(t *testing.T) {
 					}
 				}
 			}
+			// verify, which does not walk, still blames no referral.
+			v, err := w.checker.DNS(context.Background(), tt.domain, verify.Code{Value: code})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range v.Findings {
+				if f.Severity != verify.SeverityInfo && (f.Code == "dns.lame" || f.Code == "dns.no_code" || strings.Contains(f.Server, parent)) {
+					t.Errorf("verify: %s finding [%s] blames the parent's referral: %q", f.Code, f.Server, f.Message)
+				}
+			}
 			auth, match := 0, 0
 			for _, s := range d.Servers {
 				if s.Role != verify.RoleAuthoritative {
