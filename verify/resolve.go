@@ -58,7 +58,9 @@ func (c *Checker) servers(ctx context.Context, res *Result, name string, deep bo
 		return "", targets, true
 	}
 	if err != nil {
-		fix := "check that the resolvers are reachable (--resolver)"
+		// A resolver that times out is often waiting on the zone's own
+		// dead name servers: Diagnose walks the delegation to tell.
+		fix := "check that the resolvers are reachable (--resolver); if they are, the zone's own name servers may not answer them: orgctl diagnose follows the delegation to find out"
 		switch findingFor(err) {
 		case "dns.ns_unreachable":
 			fix = "check that the name servers answer on UDP and TCP port 53 (--nameserver)"
