@@ -41,8 +41,11 @@ type delegation struct {
 // their referrals down to the servers that answer for name with authority.
 // It is Diagnose's way past resolvers that fail (SERVFAIL, timeouts), so
 // that the zone's own servers, not its parent's, are asked and named.
-func (c *Checker) walk(ctx context.Context, name string) (delegation, bool) {
-	servers, cut := c.walkStart(ctx, name)
+//
+// The NS sets are asked from start up: a name the resolvers failed on is
+// not asked again, since each failure may cost a timeout.
+func (c *Checker) walk(ctx context.Context, name, start string) (delegation, bool) {
+	servers, cut := c.walkStart(ctx, start)
 	for range maxReferrals {
 		m, replied := c.askWalk(ctx, servers, name)
 		if m == nil {
@@ -65,12 +68,12 @@ func (c *Checker) walk(ctx context.Context, name string) (delegation, bool) {
 	return delegation{}, false
 }
 
-// walkStart returns the servers of the closest zone above name whose NS
-// set the resolvers can give, and that zone; failing that, Roots or the
-// root servers and ".".
-func (c *Checker) walkStart(ctx context.Context, name string) ([]target, string) {
+// walkStart returns the servers of the closest zone at or above start
+// whose NS set the resolvers can give, and that zone; failing that, Roots
+// or the root servers and ".".
+func (c *Checker) walkStart(ctx context.Context, start string) ([]target, string) {
 	if len(c.Resolvers) > 0 {
-		for cur := dns.CanonicalName(name); cur != "."; {
+		for cur := dns.CanonicalName(start); cur != "."; {
 			m, _, err := c.ask(ctx, cur, dns.TypeNS, false)
 			if err == nil {
 				var hosts []string

@@ -43,7 +43,17 @@ func (c *Checker) servers(ctx context.Context, res *Result, name string, deep bo
 	if !cd && failure != nil && deep && len(c.Nameservers) == 0 && ctxErr(ctx) == nil {
 		// Past resolvers that fail, the zone's own servers are found by
 		// following referrals, never its parent's asked in their place.
-		if d, ok := c.walk(ctx, name); ok && (err != nil || d.zone != zone) {
+		// The walk starts where the resolvers could still answer: at the
+		// zone they named, else above the name they failed on.
+		start := zone
+		if err != nil {
+			off, end := dns.NextLabel(dns.CanonicalName(name), 0)
+			start = "."
+			if !end {
+				start = dns.CanonicalName(name)[off:]
+			}
+		}
+		if d, ok := c.walk(ctx, name, start); ok && (err != nil || d.zone != zone) {
 			res.add(resolverFailure(failure, d))
 			return d.zone, d.targets, true
 		}
