@@ -54,7 +54,11 @@ func (c *Checker) servers(ctx context.Context, res *Result, name string, deep bo
 			}
 		}
 		if d, ok := c.walk(ctx, name, start); ok && (err != nil || d.zone != zone) {
-			res.add(resolverFailure(failure, d))
+			f := resolverFailure(failure, d)
+			if f.Server == "" && len(c.Resolvers) == 1 {
+				f.Server = c.Resolvers[0] // a timeout names no server
+			}
+			res.add(f)
 			return d.zone, d.targets, true
 		}
 	}
