@@ -15,6 +15,10 @@ type Checker struct {
 	// Nameservers, when set, are used as the authoritative servers
 	// (host:port) instead of discovering them.
 	Nameservers []string
+	// Roots are the servers (host:port) where Diagnose starts a walk down
+	// the delegations when the resolvers cannot name the servers of any
+	// zone above the name; nil is the root servers.
+	Roots []string
 	// NSPort is the port of authoritative servers found by discovery.
 	NSPort int
 	// Timeout and Tries bound each exchange; only timeouts and network
