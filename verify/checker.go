@@ -17,7 +17,9 @@ type Checker struct {
 	Nameservers []string
 	// Roots are the servers (host:port) where Diagnose starts a walk down
 	// the delegations when the resolvers cannot name the servers of any
-	// zone above the name; nil is the root servers.
+	// zone above the name: RootHints() on a real network. Nil means no
+	// walk from the top (a test or a closed network must never send
+	// queries to the Internet's root servers).
 	Roots []string
 	// NSPort is the port of authoritative servers found by discovery.
 	NSPort int

@@ -13,9 +13,8 @@ import (
 	"github.com/orgctl/orgctl/internal/english"
 )
 
-// rootHints are the IPv4 addresses of the root servers (a.root-servers.net
-// to m.), where a delegation walk starts when the resolvers cannot name the
-// servers of any parent zone and Checker.Roots is empty.
+// rootHints are the IPv4 addresses of the root servers, a.root-servers.net
+// to m. (IANA's named.root), in that order.
 var rootHints = []string{"198.41.0.4", "170.247.170.2", "192.33.4.12", "199.7.91.13", "192.203.230.10",
 	"192.5.5.241", "192.112.36.4", "198.97.190.53", "192.36.148.17", "192.58.128.30", "193.0.14.129",
 	"199.7.83.42", "202.12.27.33"}
@@ -37,7 +36,7 @@ type delegation struct {
 
 // walk finds the zone of name as a resolver would, without one: it asks
 // the servers of the closest parent zone that the resolvers can name (else
-// Checker.Roots, else the root servers) without recursion, and follows
+// Checker.Roots) without recursion, and follows
 // their referrals down to the servers that answer for name with authority.
 // It is Diagnose's way past resolvers that fail (SERVFAIL, timeouts), so
 // that the zone's own servers, not its parent's, are asked and named.
@@ -70,7 +69,7 @@ func (c *Checker) walk(ctx context.Context, name, start string) (delegation, boo
 
 // walkStart returns the servers of the closest zone at or above start
 // whose NS set the resolvers can give, and that zone; failing that, Roots
-// or the root servers and ".".
+// and "." (no servers without Roots).
 func (c *Checker) walkStart(ctx context.Context, start string) ([]target, string) {
 	if len(c.Resolvers) > 0 {
 		for cur := dns.CanonicalName(start); cur != "."; {
@@ -94,17 +93,30 @@ func (c *Checker) walkStart(ctx context.Context, start string) ([]target, string
 		}
 	}
 	var targets []target
-	if len(c.Roots) > 0 {
-		for _, r := range c.Roots {
-			targets = append(targets, target{addr: r})
-		}
-		return targets, "."
-	}
-	for _, ip := range rootHints {
-		targets = append(targets, target{host: fmt.Sprintf("%c.root-servers.net.", 'a'+len(targets)), addr: net.JoinHostPort(ip, "53")})
+	for _, r := range c.Roots {
+		targets = append(targets, target{addr: r, host: rootHosts[r]})
 	}
 	return targets, "."
 }
+
+// RootHints returns the root servers' IPv4 addresses with port 53, for
+// Checker.Roots.
+func RootHints() []string {
+	out := make([]string, len(rootHints))
+	for i, ip := range rootHints {
+		out[i] = net.JoinHostPort(ip, "53")
+	}
+	return out
+}
+
+// rootHosts names the root servers by their address.
+var rootHosts = func() map[string]string {
+	m := map[string]string{}
+	for i, a := range RootHints() {
+		m[a] = fmt.Sprintf("%c.root-servers.net.", 'a'+i)
+	}
+	return m
+}()
 
 // askWalk asks the servers in order, without recursion, for name's SOA,
 // until one answers other than SERVFAIL or REFUSED; replied is whether

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/orgctl/orgctl/config"
 	"slices"
 	"strings"
 	"testing"
@@ -265,6 +266,37 @@ func TestCutShortEveryDomain(t *testing.T) {
 		slices.Sort(gotDomains)
 		if !slices.Equal(gotDomains, domains) {
 			t.Errorf("%s: objects for %v, want one for each of %v", format, gotDomains, domains)
+		}
+	}
+}
+
+// Diagnose may walk down from the Internet's root servers only when orgctl
+// uses the system's resolvers on the standard port: a run pointed at test
+// or sandbox servers (--resolver, --nameserver, --ns-port) never asks them.
+func TestCheckerRoots(t *testing.T) {
+	if _, err := config.SystemResolvers(config.ResolvConf); err != nil {
+		t.Skipf("no system resolvers to test with: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		set  func(o *globalOptions)
+		want bool
+	}{
+		{"system resolvers", func(o *globalOptions) {}, true},
+		{"--resolver", func(o *globalOptions) { o.Resolvers = []string{"127.0.0.1:5353"} }, false},
+		{"--nameserver", func(o *globalOptions) { o.Nameservers = []string{"127.0.0.1:5300"} }, false},
+		{"--ns-port", func(o *globalOptions) { o.NSPort = 5300 }, false},
+	} {
+		io, _, _, _ := testIO(false)
+		f := newFactory(io, func(string) (string, bool) { return "", false })
+		f.opts.NSPort = 53
+		tc.set(f.opts)
+		c, err := f.checker()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := len(c.Roots) > 0; got != tc.want {
+			t.Errorf("%s: roots %v, want roots: %v", tc.name, c.Roots, tc.want)
 		}
 	}
 }
