@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"hash/maphash"
 	"slices"
 	"strings"
 
@@ -25,8 +26,10 @@ func Build(src *Source, m Mapping, scope Scope, verified Verified) (*Desired, er
 	if err != nil {
 		return nil, err
 	}
-	b.d.Users = make([]*DesiredUser, 0, len(src.users))
-	b.pass(func(u *DesiredUser) { b.d.Users = append(b.d.Users, u) })
+	b.d.Users = make([]*DesiredUser, 0, src.Len())
+	if err := b.pass(func(u *DesiredUser) { b.d.Users = append(b.d.Users, u) }); err != nil {
+		return nil, err
+	}
 	if err := b.errs.err(src.Name); err != nil {
 		return nil, err
 	}
@@ -41,24 +44,56 @@ func Build(src *Source, m Mapping, scope Scope, verified Verified) (*Desired, er
 // Groups, Skipped and Attributes, and no Users. An error of each ends the
 // walk and is returned as it is.
 func BuildEach(src *Source, m Mapping, scope Scope, verified Verified, each func(*DesiredUser) error) (*Desired, error) {
+	d, err := BuildStream(src, m, scope, verified)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.stream(each); err != nil {
+		return nil, err
+	}
+	d.stream = nil
+	return d, nil
+}
+
+// BuildStream is Build for a source of any size, with a source from
+// OpenSource above all: it validates the whole source as Build does and
+// returns a Desired with Groups, Skipped and Attributes and without Users,
+// which Sync walks a batch at a time, mapping each user again from the
+// source. What it keeps is a hash of each userName in scope (for the
+// users who left) and the groups' members.
+func BuildStream(src *Source, m Mapping, scope Scope, verified Verified) (*Desired, error) {
 	b, err := newBuilder(src, m, scope, verified)
 	if err != nil {
 		return nil, err
 	}
-	b.pass(nil)
+	d := b.d
+	d.seed = maphash.MakeSeed()
+	d.inScopeKeys = make(map[uint64]struct{}, src.Len())
+	b.arena = &arena{}
+	if err := b.pass(func(u *DesiredUser) {
+		d.inScopeKeys[maphash.String(d.seed, strings.ToLower(u.User.UserName))] = struct{}{}
+		d.n++
+	}); err != nil {
+		return nil, err
+	}
 	if err := b.errs.err(src.Name); err != nil {
 		return nil, err
 	}
-	// The source is valid: the same walk again maps the same users, with
-	// no problem to find.
+	d.stream = func(each func(*DesiredUser) error) error { return b.walk(each) }
+	return d, nil
+}
+
+// walk maps the users of a valid source again (so with no problem to
+// find) and gives each in scope to each, with its Groups.
+func (b *builder) walk(each func(*DesiredUser) error) error {
 	b.uniq = nil
 	n := len(b.src.fields)
 	vals := make([]string, 0, n+1)
-	for _, r := range b.src.users {
+	return b.src.each(func(r sourceRow) error {
 		vals = append(r.values(vals, n), "")
 		u := b.user(r.line, vals)
 		if u == nil || b.admit(vals, u) != "" {
-			continue
+			return nil
 		}
 		if b.byName != nil {
 			u.Groups = b.byName[strings.ToLower(vals[b.nameCol])].Groups
@@ -71,11 +106,29 @@ func BuildEach(src *Source, m Mapping, scope Scope, verified Verified, each func
 				}
 			}
 		}
-		if err := each(u); err != nil {
-			return nil, err
-		}
+		return each(u)
+	})
+}
+
+// arena holds the userNames of group members for a streamed Desired, in
+// chunks, so that a member costs a string header and its user's name is
+// stored once, rather than keeping each user's whole source row alive.
+type arena struct {
+	cur strings.Builder
+}
+
+// keep returns a copy of s in the arena.
+func (a *arena) keep(s string) string {
+	const chunk = 1 << 20
+	if a.cur.Len()+len(s) > a.cur.Cap() {
+		a.cur = strings.Builder{}
+		a.cur.Grow(max(chunk, len(s)))
 	}
-	return b.d, nil
+	from := a.cur.Len()
+	a.cur.WriteString(s)
+	// The Builder only appends: the bytes of a string it returned never
+	// change.
+	return a.cur.String()[from:]
 }
 
 func newBuilder(src *Source, m Mapping, scope Scope, verified Verified) (*builder, error) {
@@ -106,14 +159,14 @@ func newBuilder(src *Source, m Mapping, scope Scope, verified Verified) (*builde
 // the skipped users and the groups with their members, and gives each user
 // in scope to emit (if not nil) before the JSON groups' members are added
 // to its Groups.
-func (b *builder) pass(emit func(*DesiredUser)) {
+func (b *builder) pass(emit func(*DesiredUser)) error {
 	jsonGroups := make([]*DesiredGroup, len(b.src.groups))
 	for i, g := range b.src.groups {
 		jsonGroups[i] = b.jsonGroup(g)
 	}
 	n := len(b.src.fields)
 	vals := make([]string, 0, n+1)
-	for _, r := range b.src.users {
+	err := b.src.each(func(r sourceRow) error {
 		vals = append(r.values(vals, n), "") // the column of fields the source lacks
 		u := b.user(r.line, vals)
 		if u != nil {
@@ -126,6 +179,9 @@ func (b *builder) pass(emit func(*DesiredUser)) {
 			// nil for a user skipped or in error (its error is said).
 			b.byName[strings.ToLower(vals[b.nameCol])] = u
 		}
+		if u != nil && b.arena != nil {
+			u.User.UserName = b.arena.keep(u.User.UserName)
+		}
 		if b.groupsCol >= 0 && vals[b.groupsCol] != "" {
 			for name := range strings.SplitSeq(vals[b.groupsCol], groupSep) {
 				if g := b.group(name, ""); g != nil && u != nil {
@@ -136,10 +192,12 @@ func (b *builder) pass(emit func(*DesiredUser)) {
 		if u != nil && emit != nil {
 			emit(u)
 		}
-	}
+		return nil
+	})
 	for i, g := range b.src.groups {
 		b.jsonMembers(g, jsonGroups[i])
 	}
+	return err
 }
 
 // admit returns "" when u, mapped from vals, is in scope and of a verified
@@ -174,6 +232,8 @@ type builder struct {
 	// byName has the source's users by lowercased userName as in the
 	// source (nil for one skipped), for the JSON groups' members.
 	byName map[string]*DesiredUser
+	// arena, for a streamed Desired, keeps the members' userNames.
+	arena *arena
 }
 
 // user maps one source user, or records why it cannot be.

@@ -1,6 +1,11 @@
 package provision
 
-import "github.com/orgctl/orgctl/scim"
+import (
+	"hash/maphash"
+	"strings"
+
+	"github.com/orgctl/orgctl/scim"
+)
 
 // Desired is what the source says the target should hold, after mapping,
 // scoping and the verified-domain gate.
@@ -23,6 +28,64 @@ type Desired struct {
 	// and leaves the others as the server holds them. An attribute mapped
 	// from a field the source lacks is not among them.
 	Attributes []string
+
+	// stream, when set, gives the users in scope one by one instead of
+	// Users (see BuildStream); inScopeKeys then has the maphash (under
+	// seed) of their lower-cased userNames.
+	stream      func(each func(*DesiredUser) error) error
+	inScopeKeys map[uint64]struct{}
+	seed        maphash.Seed
+	n           int
+}
+
+// Len returns the number of users in scope.
+func (d *Desired) Len() int {
+	if d.stream != nil {
+		return d.n
+	}
+	return len(d.Users)
+}
+
+// eachBatch calls fn with the users in scope, batchUsers at a time.
+func (d *Desired) eachBatch(fn func([]*DesiredUser) error) error {
+	if d.stream == nil {
+		for from := 0; from < len(d.Users); from += batchUsers {
+			if err := fn(d.Users[from:min(from+batchUsers, len(d.Users))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	batch := make([]*DesiredUser, 0, batchUsers)
+	err := d.stream(func(u *DesiredUser) error {
+		batch = append(batch, u)
+		if len(batch) < batchUsers {
+			return nil
+		}
+		err := fn(batch)
+		batch = make([]*DesiredUser, 0, batchUsers)
+		return err
+	})
+	if err == nil && len(batch) > 0 {
+		err = fn(batch)
+	}
+	return err
+}
+
+// inScope returns a function that reports whether the user with the
+// lower-cased userName key is among the users in scope.
+func (d *Desired) inScope() func(key string) bool {
+	if d.stream != nil {
+		return func(key string) bool {
+			_, ok := d.inScopeKeys[maphash.String(d.seed, key)]
+			return ok
+		}
+	}
+	keys := make(map[string]bool, len(d.Users))
+	for _, du := range d.Users {
+		keys[strings.ToLower(du.User.UserName)] = true
+	}
+	return func(key string) bool { return keys[key] }
 }
 
 // DesiredUser is one user as the target should hold it.

@@ -205,17 +205,22 @@ func isThreshold(err error) bool {
 // hold. Nothing is sent before it succeeds.
 func (o *syncOptions) desired() (*provision.Desired, error) {
 	format, _ := provision.ParseFormat(o.Format)
-	var r io.Reader = o.f.io.In
-	name := "stdin"
-	if o.Source != "-" {
-		fh, err := os.Open(o.Source)
+	path, name := o.Source, o.Source
+	if o.Source == "-" {
+		// The source is read twice (checked whole, then synced a batch at
+		// a time): stdin goes to a temporary file first.
+		spool, err := spoolStdin(o.f.io.In)
 		if err != nil {
-			return nil, usageError(fmt.Errorf("source: %w", err), "give a CSV, JSON or JSONL file, or - for stdin")
+			return nil, err
 		}
-		defer fh.Close()
-		r, name = fh, o.Source
+		defer os.Remove(spool)
+		path, name = spool, "stdin"
+	} else if fh, err := os.Open(path); err != nil {
+		return nil, usageError(fmt.Errorf("source: %w", err), "give a CSV, JSON or JSONL file, or - for stdin")
+	} else {
+		fh.Close()
 	}
-	src, err := provision.ReadSource(r, name, format)
+	src, err := provision.OpenSource(path, name, format)
 	if err != nil {
 		return nil, sourceError(err)
 	}
@@ -227,11 +232,28 @@ func (o *syncOptions) desired() (*provision.Desired, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := provision.Build(src, m, scope, verified)
+	d, err := provision.BuildStream(src, m, scope, verified)
 	if err != nil {
 		return nil, sourceError(err)
 	}
 	return d, nil
+}
+
+// spoolStdin copies stdin to a temporary file and returns its path.
+func spoolStdin(in io.Reader) (string, error) {
+	f, err := os.CreateTemp("", "orgctl-sync-*.src")
+	if err != nil {
+		return "", fmt.Errorf("keeping stdin in a temporary file: %w", err)
+	}
+	_, err = io.Copy(f, in)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("keeping stdin in a temporary file: %w", err)
+	}
+	return f.Name(), nil
 }
 
 // sourceError makes a bad source a usage error that lists every bad row
