@@ -618,7 +618,8 @@ func (x *executor) syncMembers(ctx context.Context, a *Action, server []string) 
 	x.sum.MemberAdds += len(added.Added)
 	x.sum.MemberRemoves += len(removed.Removed)
 	x.mu.Unlock()
-	r := &GroupRecord{DisplayName: dg.DisplayName, ExternalID: dg.ExternalID, ID: a.TargetID, Members: sortedSet(ids)}
+	r := &GroupRecord{DisplayName: dg.DisplayName, ExternalID: dg.ExternalID, ID: a.TargetID}
+	r.setMembers(sortedSet(ids))
 	if len(missing) == 0 {
 		r.Hash = a.hash
 	}
@@ -663,7 +664,8 @@ func (x *executor) emptyGroup(ctx context.Context, a *Action, retry bool) (strin
 	if rec == nil {
 		rec = &GroupRecord{DisplayName: a.Identity, ID: a.TargetID}
 	}
-	rec.Members, rec.Hash = nil, ""
+	rec.setMembers(nil)
+	rec.Hash = ""
 	return StatusEmptied, x.st.putGroup(a.key, rec)
 }
 

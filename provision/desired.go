@@ -36,6 +36,20 @@ type Desired struct {
 	inScopeKeys map[uint64]struct{}
 	seed        maphash.Seed
 	n           int
+	// arena has the userNames of the groups' members (their ords).
+	arena *arena
+}
+
+// fillMembers sets g.Members from the arena, for a streamed Desired
+// whose groups keep their members as ordinals.
+func (d *Desired) fillMembers(g *DesiredGroup) {
+	if d.arena == nil || len(g.Members) > 0 || len(g.ords) == 0 {
+		return
+	}
+	g.Members = make([]string, len(g.ords))
+	for i, o := range g.ords {
+		g.Members[i] = d.arena.name(o)
+	}
 }
 
 // Len returns the number of users in scope.
@@ -104,8 +118,11 @@ type DesiredUser struct {
 type DesiredGroup struct {
 	DisplayName string
 	ExternalID  string
-	// Members are the userNames of its members, as in Desired.Users.
+	// Members are the userNames of its members, as in Desired.Users. For a
+	// Desired of BuildStream, Sync fills them in when it gets to the group.
 	Members []string
+
+	ords []uint32 // the members by arena ordinal, for a streamed Desired
 }
 
 // Skip is a source user the sync leaves alone.

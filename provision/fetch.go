@@ -54,7 +54,11 @@ func Fetch(ctx context.Context, c *scim.Client, desired *Desired, st *State, opt
 	if err := fetchUsers(ctx, c, rd, desired.Users, snap, &userList{}, opts); err != nil {
 		return nil, err
 	}
-	if err := fetchGroups(ctx, c, rd, desired.Groups, st, snap, opts); err != nil {
+	claimed := map[string]bool{}
+	for _, dg := range desired.Groups {
+		claimed[groupKey(dg.ExternalID, dg.DisplayName)] = true
+	}
+	if err := fetchGroups(ctx, c, rd, desired.Groups, claimed, st, snap, opts); err != nil {
 		return nil, err
 	}
 	return snap, nil
@@ -166,17 +170,19 @@ func findUser(ctx context.Context, c *scim.Client, id, userName string) (*scim.U
 }
 
 // fetchGroups reads the groups that changed or left the source.
-func fetchGroups(ctx context.Context, c *scim.Client, rd *userReader, groups []*DesiredGroup, st *State, snap *Snapshot, opts FetchOptions) error {
+//
+// claimed has the state keys of every group of the source; the groups
+// of the state not among them left the source, and are read too. With
+// claimed nil, they are not.
+func fetchGroups(ctx context.Context, c *scim.Client, rd *userReader, groups []*DesiredGroup, claimed map[string]bool, st *State, snap *Snapshot, opts FetchOptions) error {
 	type need struct {
 		id, externalID, displayName string
 	}
 	var needs []need
 	list := false
 	recs := st.groupRecords()
-	inSource := map[string]bool{}
 	for _, dg := range groups {
 		key := groupKey(dg.ExternalID, dg.DisplayName)
-		inSource[key] = true
 		rec := recs[key]
 		ids := make([]string, len(dg.Members))
 		for i, m := range dg.Members {
@@ -188,7 +194,7 @@ func fetchGroups(ctx context.Context, c *scim.Client, rd *userReader, groups []*
 				ids[i] = r.ID
 			}
 		}
-		if rec != nil && rec.ID != "" && !rec.Pending && rec.Hash == groupHash(dg) && sameSet(rec.Members, ids) && !slices.Contains(ids, "") {
+		if rec != nil && rec.ID != "" && !rec.Pending && rec.Hash == groupHash(dg) && rec.sameMembers(ids) && !slices.Contains(ids, "") {
 			continue
 		}
 		n := need{externalID: dg.ExternalID, displayName: dg.DisplayName}
@@ -199,7 +205,7 @@ func fetchGroups(ctx context.Context, c *scim.Client, rd *userReader, groups []*
 		needs = append(needs, n)
 	}
 	for key, rec := range recs {
-		if !inSource[key] && rec.ID != "" && !opts.Delete && len(rec.Members) > 0 {
+		if claimed != nil && !claimed[key] && rec.ID != "" && !opts.Delete && rec.hasMembers() {
 			needs = append(needs, need{id: rec.ID})
 		}
 	}

@@ -473,7 +473,7 @@ func (p *Plan) planGroups(rd *userReader, groups []*DesiredGroup, snap *Snapshot
 				return err
 			}
 		}
-		if rec != nil && rec.ID != "" && !rec.Pending && rec.Hash == hash && !slices.Contains(ids, "") && sameSet(rec.Members, ids) {
+		if rec != nil && rec.ID != "" && !rec.Pending && rec.Hash == hash && !slices.Contains(ids, "") && rec.sameMembers(ids) {
 			p.Counts.Unchanged++
 			continue
 		}
@@ -502,19 +502,24 @@ func (p *Plan) planGroups(rd *userReader, groups []*DesiredGroup, snap *Snapshot
 		}
 		server, read := snap.Members[have.ID]
 		if !read && rec != nil {
-			server = rec.Members
+			server, read = rec.knownMembers()
+		}
+		if !read {
+			// Only their hash is known: the executor reads them.
+			server = nil
 		}
 		adds, removes := memberDiff(server, ids, p.managedMember(rec))
 		ops := groupOps(have, dg)
-		if len(ops) == 0 && len(adds) == 0 && len(removes) == 0 {
-			p.records = append(p.records, record{groupKey: key, forget: oldKey, group: &GroupRecord{
-				DisplayName: dg.DisplayName, ExternalID: dg.ExternalID, ID: have.ID, Hash: hash, Members: sortedSet(ids)}})
+		if read && len(ops) == 0 && len(adds) == 0 && len(removes) == 0 {
+			r := &GroupRecord{DisplayName: dg.DisplayName, ExternalID: dg.ExternalID, ID: have.ID, Hash: hash}
+			r.setMembers(sortedSet(ids))
+			p.records = append(p.records, record{groupKey: key, forget: oldKey, group: r})
 			p.Counts.Unchanged++
 			continue
 		}
 		a := &Action{Op: ActionUpdateGroup, Identity: dg.DisplayName, TargetID: have.ID, Changes: paths(ops),
 			key: key, oldKey: oldKey, group: dg, hash: hash, ops: ops, members: server, removes: removes}
-		if a.members == nil {
+		if a.members == nil && read {
 			a.members = []string{}
 		}
 		for _, i := range adds {
@@ -548,7 +553,7 @@ func (p *Plan) planGroupsLeft(snap *Snapshot) error {
 		}
 		server, read := snap.Members[rec.ID]
 		if !read {
-			server = rec.Members
+			server, _ = rec.knownMembers()
 		}
 		_, removes := memberDiff(server, nil, p.managedMember(rec))
 		if len(removes) == 0 {

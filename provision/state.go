@@ -78,8 +78,52 @@ type GroupRecord struct {
 	Pending bool   `json:"pending,omitempty"`
 	Hash    string `json:"hash,omitempty"`
 	// Members are the ids of the members the sync last left in the
-	// group, sorted.
-	Members []string `json:"members,omitempty"`
+	// group, sorted, when they are at most maxStoredMembers; a larger
+	// group keeps only their hash, MembersHash: a directory of a million
+	// users in a few groups would otherwise hold every id twice, in the
+	// file and in memory.
+	Members     []string `json:"members,omitempty"`
+	MembersHash string   `json:"members_hash,omitempty"`
+}
+
+// maxStoredMembers is the largest group whose member ids the state keeps
+// (a variable for the tests).
+var maxStoredMembers = 5000
+
+// setMembers records ids (sorted, distinct) as the group's members.
+func (r *GroupRecord) setMembers(ids []string) {
+	r.Members, r.MembersHash = nil, ""
+	switch {
+	case len(ids) > maxStoredMembers:
+		r.MembersHash = membersHash(ids)
+	case len(ids) > 0:
+		r.Members = ids
+	}
+}
+
+// sameMembers reports whether ids (any order) are the members recorded.
+func (r *GroupRecord) sameMembers(ids []string) bool {
+	if r.MembersHash != "" {
+		return membersHash(sortedSet(ids)) == r.MembersHash
+	}
+	return sameSet(r.Members, ids)
+}
+
+// hasMembers reports whether the group had members when last recorded.
+func (r *GroupRecord) hasMembers() bool { return len(r.Members) > 0 || r.MembersHash != "" }
+
+// knownMembers returns the recorded member ids, and false when only
+// their hash was kept.
+func (r *GroupRecord) knownMembers() ([]string, bool) { return r.Members, r.MembersHash == "" }
+
+// membersHash hashes sorted member ids.
+func membersHash(sorted []string) string {
+	h := sha256.New()
+	for _, id := range sorted {
+		h.Write([]byte(id))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Cycle is the record of one provisioning cycle.

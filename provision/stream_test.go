@@ -57,9 +57,13 @@ func streamed(t *testing.T, path string) (stream, built *Desired) {
 
 // TestSyncStreamed holds that a cycle from a source read a batch at a time
 // (OpenSource, BuildStream) ends in the state a whole source gives, that
-// its re-run writes nothing, and that users who left are deactivated,
-// the threshold stopping the cycle before any write.
+// its re-run writes nothing, and that users who left are deactivated (and
+// taken out of their groups), the threshold stopping the cycle before any
+// write. The groups (about 140 members) are over maxStoredMembers: the
+// state keeps only the hash of their members.
 func TestSyncStreamed(t *testing.T) {
+	defer func(n int) { maxStoredMembers = n }(maxStoredMembers)
+	maxStoredMembers = 50
 	const n = 2*batchUsers + 150 // batches, and a short last one
 	tg := newTarget(t, scimtest.Options{})
 	stream, built := streamed(t, writeSource(t, n))
@@ -109,6 +113,15 @@ func TestSyncStreamed(t *testing.T) {
 	if sum.Deactivated != gone || plan.Counts.Deactivations != gone {
 		t.Errorf("%d deactivated (plan %d), want %d", sum.Deactivated, plan.Counts.Deactivations, gone)
 	}
+	var goneNames []string
+	users := tg.serverUsers()
+	for _, du := range built.Users[len(fewerBuilt.Users):] {
+		goneNames = append(goneNames, du.User.UserName)
+	}
+	if len(users) != len(built.Users) {
+		t.Errorf("%d users at the server, want %d", len(users), len(built.Users))
+	}
+	tg.checkExact(fewerBuilt, goneNames...)
 }
 
 func isThresholdErr(err error) bool {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"io"
 	"time"
 
@@ -125,7 +126,11 @@ func syncStream(ctx context.Context, c *scim.Client, st *State, d *Desired, opts
 		})
 		if err == nil {
 			p.addLeaving()
-			err = p.groupsPlan(ctx, c, d.Groups, fopts)
+			var cache []*scim.Group
+			err = d.eachGroups(func(gs []*DesiredGroup) error { return p.groupsPlan(ctx, c, gs, false, &cache, fopts) })
+			if err == nil {
+				err = p.groupsPlan(ctx, c, nil, true, &cache, fopts)
+			}
 		}
 		if err != nil {
 			return nil, nil, err
@@ -148,10 +153,21 @@ func syncStream(ctx context.Context, c *scim.Client, st *State, d *Desired, opts
 		}
 		return x.apply(ctx, p.Actions, p.records)
 	})
+	var cache []*scim.Group
 	if err == nil {
 		// The groups, with the ids of the users just created.
+		err = d.eachGroups(func(gs []*DesiredGroup) error {
+			p.Actions, p.records = p.Actions[:0], nil
+			if err := p.groupsPlan(ctx, c, gs, false, &cache, fopts); err != nil {
+				return err
+			}
+			return x.apply(ctx, p.Actions, p.records)
+		})
+	}
+	if err == nil {
+		// The groups that left the source, then the users.
 		p.Actions, p.records = p.Actions[:0], nil
-		if err = p.groupsPlan(ctx, c, d.Groups, fopts); err == nil {
+		if err = p.groupsPlan(ctx, c, nil, true, &cache, fopts); err == nil {
 			err = x.apply(ctx, append(p.Actions, leaving...), p.records)
 			for _, a := range leaving {
 				p.add(a)
@@ -193,20 +209,59 @@ func (p *Plan) users(ctx context.Context, c *scim.Client, batch []*DesiredUser, 
 	return p.planUsers(rd, batch, snap)
 }
 
-// groupsPlan fetches and plans the groups, those that left the source
-// included.
-func (p *Plan) groupsPlan(ctx context.Context, c *scim.Client, groups []*DesiredGroup, opts FetchOptions) error {
+// groupsAtOnce is the number of groups a streamed cycle fetches, plans and
+// applies at a time: a group's members are read, diffed and sent whole,
+// so a few large groups at once bound the memory.
+const groupsAtOnce = 4
+
+// groupsPlan fetches and plans groups; with left, those that left the
+// source too. cache keeps the target's groups once listed.
+func (p *Plan) groupsPlan(ctx context.Context, c *scim.Client, groups []*DesiredGroup, left bool, cache *[]*scim.Group, opts FetchOptions) error {
 	rd, err := p.st.userReader()
 	if err != nil {
 		return err
 	}
 	defer rd.close()
 	snap := newSnapshot()
-	if err := fetchGroups(ctx, c, rd, groups, p.st, snap, opts); err != nil {
+	if *cache != nil {
+		snap.Groups, snap.ListedGroups = slices.Clone(*cache), true
+	}
+	var claimed map[string]bool
+	if left {
+		claimed = p.claimed
+	}
+	if err := fetchGroups(ctx, c, rd, groups, claimed, p.st, snap, opts); err != nil {
 		return err
+	}
+	if snap.ListedGroups && *cache == nil {
+		*cache = snap.Groups
 	}
 	if err := p.planGroups(rd, groups, snap); err != nil {
 		return err
 	}
-	return p.planGroupsLeft(snap)
+	if left {
+		return p.planGroupsLeft(snap)
+	}
+	return nil
+}
+
+// eachGroups calls fn with the groups of d, groupsAtOnce at a time, their
+// Members filled in for the call.
+func (d *Desired) eachGroups(fn func([]*DesiredGroup) error) error {
+	for from := 0; from < len(d.Groups); from += groupsAtOnce {
+		chunk := d.Groups[from:min(from+groupsAtOnce, len(d.Groups))]
+		for _, g := range chunk {
+			d.fillMembers(g)
+		}
+		err := fn(chunk)
+		if d.arena != nil {
+			for _, g := range chunk {
+				g.Members = nil
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
