@@ -4,8 +4,8 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"slices"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/orgctl/orgctl/scim"
