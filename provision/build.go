@@ -73,22 +73,19 @@ func BuildStream(src *Source, m Mapping, scope Scope, verified Verified) (*Desir
 	}
 	d := b.d
 	d.seed = maphash.MakeSeed()
-	d.inScopeKeys = make(map[uint64]struct{}, src.Len())
 	b.arena = &arena{}
 	if err := b.pass(func(u *DesiredUser) {
-		d.inScopeKeys[maphash.String(d.seed, strings.ToLower(u.User.UserName))] = struct{}{}
+		d.inScopeKeys = append(d.inScopeKeys, maphash.String(d.seed, strings.ToLower(u.User.UserName)))
 		d.n++
 	}); err != nil {
 		return nil, err
 	}
+	slices.Sort(d.inScopeKeys)
 	if err := b.errs.err(src.Name); err != nil {
 		return nil, err
 	}
 	d.stream = func(each func(*DesiredUser) error) error { return b.walk(each) }
 	d.arena = b.arena
-	for _, g := range d.Groups {
-		g.ords = slices.Clip(g.ords)
-	}
 	return d, nil
 }
 

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"hash/maphash"
+	"slices"
 	"strings"
 
 	"github.com/orgctl/orgctl/scim"
@@ -33,7 +34,7 @@ type Desired struct {
 	// Users (see BuildStream); inScopeKeys then has the maphash (under
 	// seed) of their lower-cased userNames.
 	stream      func(each func(*DesiredUser) error) error
-	inScopeKeys map[uint64]struct{}
+	inScopeKeys []uint64 // sorted
 	seed        maphash.Seed
 	n           int
 	// arena has the userNames of the groups' members (their ords).
@@ -91,7 +92,7 @@ func (d *Desired) eachBatch(fn func([]*DesiredUser) error) error {
 func (d *Desired) inScope() func(key string) bool {
 	if d.stream != nil {
 		return func(key string) bool {
-			_, ok := d.inScopeKeys[maphash.String(d.seed, key)]
+			_, ok := slices.BinarySearch(d.inScopeKeys, maphash.String(d.seed, key))
 			return ok
 		}
 	}
