@@ -92,9 +92,11 @@ type Plan struct {
 	// records are state updates that need no request: objects found at the
 	// server just as desired.
 	records []record
-	// ours holds the hashes (idHash) of the ids of the users the sync
-	// manages: those the state records and those found at the server.
-	ours map[uint64]struct{}
+	// ours holds the hashes (idHash) of the ids of the users the state
+	// records, sorted (8 bytes a user), and found those the server
+	// answered with: the users the sync manages.
+	ours  []uint64
+	found map[uint64]struct{}
 	seed maphash.Seed
 	// userNames maps some member ids to userNames, for the plan's
 	// RemoveMembers: those found at the server, and those looked up.
@@ -368,7 +370,7 @@ func (p *Plan) addLeaving() {
 func newPlan(desired *Desired, st *State, snap *Snapshot, opts PlanOptions) (*Plan, error) {
 	p := &Plan{Target: st.url, Actions: []*Action{}, Skipped: cmpSlice(desired.Skipped), managed: newManagedSet(opts.Attributes),
 		st: st, seed: maphash.MakeSeed(), opts: opts, groups: st.groupRecords()}
-	p.ours = map[uint64]struct{}{}
+	p.found = map[uint64]struct{}{}
 	p.Counts.Skips = len(desired.Skipped)
 	unverified := map[string]bool{}
 	for _, s := range desired.Skipped {
@@ -381,7 +383,7 @@ func newPlan(desired *Desired, st *State, snap *Snapshot, opts PlanOptions) (*Pl
 		if rec.ID == "" {
 			return nil
 		}
-		p.ours[p.idHash(rec.ID)] = struct{}{}
+		p.ours = append(p.ours, p.idHash(rec.ID))
 		// A user of a domain that is no longer verified is left alone:
 		// it must not appear in any request.
 		if inSource(key) || unverified[key] {
@@ -398,9 +400,10 @@ func newPlan(desired *Desired, st *State, snap *Snapshot, opts PlanOptions) (*Pl
 	if err != nil {
 		return nil, err
 	}
+	slices.Sort(p.ours)
 	for key, u := range snap.Users {
 		if u != nil {
-			p.ours[p.idHash(u.ID)] = struct{}{}
+			p.found[p.idHash(u.ID)] = struct{}{}
 			p.userName(u.ID, cmp.Or(u.UserName, key))
 		}
 	}
@@ -444,8 +447,10 @@ func (p *Plan) planUsers(rd *userReader, users []*DesiredUser, snap *Snapshot) e
 // rec: users it pushed, and members it put there.
 func (p *Plan) managedMember(rec *GroupRecord) func(string) bool {
 	return func(id string) bool {
-		_, ours := p.ours[p.idHash(id)]
-		return ours || rec != nil && slices.Contains(rec.Members, id)
+		h := p.idHash(id)
+		_, ours := slices.BinarySearch(p.ours, h)
+		_, found := p.found[h]
+		return ours || found || rec != nil && slices.Contains(rec.Members, id)
 	}
 }
 

@@ -1,7 +1,6 @@
 package provision
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"io"
@@ -200,10 +199,11 @@ func (p *Plan) users(ctx context.Context, c *scim.Client, batch []*DesiredUser, 
 	if err := fetchUsers(ctx, c, rd, batch, snap, list, opts); err != nil {
 		return err
 	}
-	for key, u := range snap.Users {
+	// Their userNames are not kept (Plan.names finds them in the state):
+	// a cycle that looks up most users would keep them all.
+	for _, u := range snap.Users {
 		if u != nil {
-			p.ours[p.idHash(u.ID)] = struct{}{}
-			p.userName(u.ID, cmp.Or(u.UserName, key))
+			p.found[p.idHash(u.ID)] = struct{}{}
 		}
 	}
 	return p.planUsers(rd, batch, snap)
