@@ -97,7 +97,7 @@ type Plan struct {
 	// answered with: the users the sync manages.
 	ours  []uint64
 	found map[uint64]struct{}
-	seed maphash.Seed
+	seed  maphash.Seed
 	// userNames maps some member ids to userNames, for the plan's
 	// RemoveMembers: those found at the server, and those looked up.
 	userNames map[string]string
