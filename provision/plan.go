@@ -93,8 +93,8 @@ type Plan struct {
 	// server just as desired.
 	records []record
 	// ours holds the hashes (idHash) of the ids of the users the state
-	// records, sorted (8 bytes a user), and found those the server
-	// answered with: the users the sync manages.
+	// records, sorted (8 bytes a user); found, those of the users the
+	// server answered with. Together: the users the sync manages.
 	ours  []uint64
 	found map[uint64]struct{}
 	seed  maphash.Seed

@@ -175,6 +175,9 @@ func syncStream(ctx context.Context, c *scim.Client, st *State, d *Desired, opts
 	}
 	p.Actions = nil
 	if err != nil && ctx.Err() == nil {
+		if errors.Is(err, scim.ErrUnauthorized) {
+			err = &QuarantineError{Reason: "the target refuses the token: " + err.Error(), Err: err}
+		}
 		x.stop(err)
 	}
 	sum, ferr := x.finish(ctx)
