@@ -152,10 +152,11 @@ func (o *syncOptions) check() error {
 
 // cycle runs one provisioning cycle and prints its plan or summary.
 func (o *syncOptions) cycle(ctx context.Context) error {
-	desired, err := o.desired()
+	desired, done, err := o.desired()
 	if err != nil {
 		return err
 	}
+	defer done()
 	pacer := provision.NewPacer(provision.PacerOptions{Rate: o.Rate, Concurrency: o.Concurrency})
 	c, err := o.f.scimClientWith(o.conn, func(cfg *scim.Config) { cfg.Connections = o.Concurrency }, scim.WithWrapTransport(pacer.Transport))
 	if err != nil {
@@ -202,8 +203,10 @@ func isThreshold(err error) bool {
 }
 
 // desired reads and checks the source and builds what the service should
-// hold. Nothing is sent before it succeeds.
-func (o *syncOptions) desired() (*provision.Desired, error) {
+// hold. Nothing is sent before it succeeds. The cycle reads the source
+// again as it goes: done, once it is over, removes the copy of stdin.
+func (o *syncOptions) desired() (d *provision.Desired, done func(), err error) {
+	done = func() {}
 	format, _ := provision.ParseFormat(o.Format)
 	path, name := o.Source, o.Source
 	if o.Source == "-" {
@@ -211,32 +214,36 @@ func (o *syncOptions) desired() (*provision.Desired, error) {
 		// a time): stdin goes to a temporary file first.
 		spool, err := spoolStdin(o.f.io.In)
 		if err != nil {
-			return nil, err
+			return nil, done, err
 		}
-		defer os.Remove(spool)
+		done = func() { os.Remove(spool) }
+		defer func() {
+			if err != nil {
+				done()
+			}
+		}()
 		path, name = spool, "stdin"
 	} else if fh, err := os.Open(path); err != nil {
-		return nil, usageError(fmt.Errorf("source: %w", err), "give a CSV, JSON or JSONL file, or - for stdin")
+		return nil, done, usageError(fmt.Errorf("source: %w", err), "give a CSV, JSON or JSONL file, or - for stdin")
 	} else {
 		fh.Close()
 	}
 	src, err := provision.OpenSource(path, name, format)
 	if err != nil {
-		return nil, sourceError(err)
+		return nil, done, sourceError(err)
 	}
 	m, scope, err := o.mappingAndScope()
 	if err != nil {
-		return nil, err
+		return nil, done, err
 	}
 	verified, err := o.verified()
 	if err != nil {
-		return nil, err
+		return nil, done, err
 	}
-	d, err := provision.BuildStream(src, m, scope, verified)
-	if err != nil {
-		return nil, sourceError(err)
+	if d, err = provision.BuildStream(src, m, scope, verified); err != nil {
+		return nil, done, sourceError(err)
 	}
-	return d, nil
+	return d, done, nil
 }
 
 // spoolStdin copies stdin to a temporary file and returns its path.
