@@ -128,3 +128,26 @@ func isThresholdErr(err error) bool {
 	_, ok := err.(*ThresholdError)
 	return ok
 }
+
+// TestSyncStreamedThroughFaults: a streamed cycle through 429s, 5xx,
+// resets and answers lost after the server applied the request ends in the
+// exact desired state.
+func TestSyncStreamedThroughFaults(t *testing.T) {
+	tg := newTarget(t, scimtest.Options{TooManyEvery: 7, RetryAfter: "0", FailEvery: 11, ResetEvery: 13})
+	url := resetAfterApply(t, tg.srv.Handler, 9)
+	stream, built := streamed(t, writeSource(t, batchUsers+200))
+	st, err := OpenState(tg.dir, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pacer := NewPacer(PacerOptions{MinRate: 1000})
+	_, sum, err := Sync(context.Background(), tg.client(url, pacer, nil), st, stream, Options{Pacer: pacer})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.checkExact(built)
+	if sum.Retries == 0 || sum.Failed != 0 {
+		t.Errorf("summary: %d retries, %d failed; want some retries and no failure: %+v", sum.Retries, sum.Failed, sum.Failures)
+	}
+}

@@ -126,7 +126,8 @@ func syncStream(ctx context.Context, c *scim.Client, st *State, d *Desired, opts
 		if err == nil {
 			p.addLeaving()
 			var cache []*scim.Group
-			err = d.eachGroups(func(gs []*DesiredGroup) error { return p.groupsPlan(ctx, c, gs, false, &cache, fopts) })
+			err = d.eachGroups(func(gs []*DesiredGroup) error { return p.groupsPlan(ctx, c, gs, false, &cache, fopts) },
+				func(*DesiredGroup) bool { return false })
 			if err == nil {
 				err = p.groupsPlan(ctx, c, nil, true, &cache, fopts)
 			}
@@ -161,6 +162,9 @@ func syncStream(ctx context.Context, c *scim.Client, st *State, d *Desired, opts
 				return err
 			}
 			return x.apply(ctx, p.Actions, p.records)
+		}, func(g *DesiredGroup) bool {
+			// A group to retry at the end of the cycle keeps its members.
+			return slices.ContainsFunc(x.retry[1], func(a *Action) bool { return a.group == g })
 		})
 	}
 	if err == nil {
@@ -249,16 +253,17 @@ func (p *Plan) groupsPlan(ctx context.Context, c *scim.Client, groups []*Desired
 }
 
 // eachGroups calls fn with the groups of d, groupsAtOnce at a time, their
-// Members filled in for the call.
-func (d *Desired) eachGroups(fn func([]*DesiredGroup) error) error {
+// Members filled in for the call. For a streamed Desired, they are
+// dropped again after it unless keep says otherwise.
+func (d *Desired) eachGroups(fn func([]*DesiredGroup) error, keep func(*DesiredGroup) bool) error {
 	for from := 0; from < len(d.Groups); from += groupsAtOnce {
 		chunk := d.Groups[from:min(from+groupsAtOnce, len(d.Groups))]
 		for _, g := range chunk {
 			d.fillMembers(g)
 		}
 		err := fn(chunk)
-		if d.arena != nil {
-			for _, g := range chunk {
+		for _, g := range chunk {
+			if d.arena != nil && !keep(g) {
 				g.Members = nil
 			}
 		}
