@@ -373,7 +373,8 @@ func addJSONGroup(src *Source, e *errs, raw []byte, line int) {
 		return
 	}
 	g := sourceGroup{line: line}
-	for k, v := range o {
+	for _, k := range slices.Sorted(maps.Keys(o)) { // in key order, as a user's
+		v := o[k]
 		switch strings.ToLower(k) {
 		case "displayname":
 			if json.Unmarshal(v, &g.displayName) != nil {
