@@ -60,6 +60,13 @@ staticcheck:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+## bench-sync: the performance targets of `orgctl scim sync` (issue 13) in one run, offline, each printed
+## with its target: initial-sync throughput against a plain loop, re-sync of 100,000 users (library and
+## CLI), peak RSS over a 1,000,000-user sync, requests per user. A few minutes; see docs/performance-sync.md.
+.PHONY: bench-sync
+bench-sync:
+	GO=$(GO) scripts/bench-sync.sh
+
 ## fuzz: run each fuzz target briefly.
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s ./codegen/

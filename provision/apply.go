@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"sync"
 	"time"
 
@@ -120,6 +119,13 @@ type executor struct {
 	log     *logWriter
 	cycle   string
 	stop    context.CancelCauseFunc
+	start   time.Time
+	before  PacerStats
+	rec     *Cycle
+	// retry holds the actions that failed in their turn, by phase; total
+	// counts the actions run.
+	retry [3][]*Action
+	total int
 
 	mu        sync.Mutex // guards what follows
 	sum       *Summary
@@ -141,47 +147,71 @@ func Apply(ctx context.Context, c *scim.Client, st *State, plan *Plan, opts Appl
 	if err := plan.CheckThreshold(opts.MaxDeletes); err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	var before PacerStats
-	if opts.Pacer != nil {
-		before = opts.Pacer.Stats()
+	x, err := begin(c, st, plan, opts, len(plan.Actions))
+	if err != nil {
+		return nil, err
 	}
+	ctx, x.stop = context.WithCancelCause(ctx)
+	defer x.stop(nil)
+	if err := x.apply(ctx, plan.Actions, plan.records); err != nil {
+		return nil, err
+	}
+	return x.finish(ctx)
+}
+
+// begin starts a cycle: its record, the skips in the log, the progress
+// bar for total actions.
+func begin(c *scim.Client, st *State, plan *Plan, opts ApplyOptions, total int) (*executor, error) {
+	start := time.Now()
 	x := &executor{c: c, st: st, plan: plan, opts: opts, managed: plan.managed, log: newLogWriter(opts.Log), cycle: newCycleID(start),
-		sum: &Summary{Target: plan.Target, Unchanged: plan.Counts.Unchanged, Skipped: len(plan.Skipped), SkippedUsers: plan.Skipped}}
+		start: start, sum: &Summary{Target: plan.Target, Skipped: len(plan.Skipped), SkippedUsers: plan.Skipped}}
+	if opts.Pacer != nil {
+		x.before = opts.Pacer.Stats()
+	}
 	x.sum.CycleID = x.cycle
 	if x.sum.SkippedUsers == nil {
 		x.sum.SkippedUsers = []Skip{}
 	}
-	cycle := &Cycle{ID: x.cycle, Start: start}
-	if err := st.putCycle(cycle); err != nil {
+	x.rec = &Cycle{ID: x.cycle, Start: start}
+	if err := st.putCycle(x.rec); err != nil {
 		return nil, err
-	}
-	for _, r := range plan.records {
-		if err := x.record(r); err != nil {
-			return nil, err
-		}
 	}
 	for _, s := range plan.Skipped {
 		x.log.write(logEntry{CycleID: x.cycle, Action: "skip", Identity: s.UserName, Status: StatusSkipped, Reason: s.Reason, Error: s.Detail})
 	}
 	if opts.Progress != nil {
-		opts.Progress.Start(len(plan.Actions))
+		opts.Progress.Start(total)
 	}
+	return x, nil
+}
 
-	ctx, x.stop = context.WithCancelCause(ctx)
-	defer x.stop(nil)
-	phases := make([][]*Action, 3)
-	for _, a := range plan.Actions {
+// apply records the state updates that need no request, then runs the
+// actions: users, then groups, then departures; those that fail are kept
+// for the end of the cycle.
+func (x *executor) apply(ctx context.Context, actions []*Action, records []record) error {
+	for _, r := range records {
+		if err := x.record(r); err != nil {
+			return err
+		}
+	}
+	var phases [3][]*Action
+	for _, a := range actions {
 		phases[phase(a.Op)] = append(phases[phase(a.Op)], a)
 	}
-	failed := make([][]*Action, len(phases))
 	for i, ph := range phases {
-		failed[i] = x.runAll(ctx, ph, false)
+		x.total += len(ph)
+		x.retry[i] = append(x.retry[i], x.runAll(ctx, ph, false)...)
 	}
-	for _, ph := range failed {
+	return nil
+}
+
+// finish retries what failed, then sums the cycle up and records it.
+func (x *executor) finish(ctx context.Context) (*Summary, error) {
+	for _, ph := range x.retry {
 		x.runAll(ctx, ph, true)
 	}
-
+	st, opts := x.st, x.opts
+	x.sum.Unchanged = x.plan.Counts.Unchanged
 	err := context.Cause(ctx)
 	var q *QuarantineError
 	if errors.As(err, &q) {
@@ -189,21 +219,22 @@ func Apply(ctx context.Context, c *scim.Client, st *State, plan *Plan, opts Appl
 			err = errors.Join(err, qerr)
 		}
 	} else if err != nil {
-		err = fmt.Errorf("the sync stopped before it finished (%d of %d changes not made; run it again to finish): %w", x.sum.NotRun, len(plan.Actions), err)
+		err = fmt.Errorf("the sync stopped before it finished (%d of %d changes not made; run it again to finish): %w", x.sum.NotRun, x.total, err)
 	}
 	if err == nil && x.sum.Failed > 0 {
 		f := x.sum.Failures[0]
-		err = fmt.Errorf("%d of %d changes failed (run again to retry them); the first, %s %s: %s", x.sum.Failed, len(plan.Actions), f.Action, f.Identity, f.Error)
+		err = fmt.Errorf("%d of %d changes failed (run again to retry them); the first, %s %s: %s", x.sum.Failed, x.total, f.Action, f.Identity, f.Error)
 	}
-	x.sum.Duration = time.Since(start)
+	x.sum.Duration = time.Since(x.start)
 	x.sum.DurationMS = x.sum.Duration.Milliseconds()
 	if opts.Pacer != nil {
 		after := opts.Pacer.Stats()
-		x.sum.Requests, x.sum.Writes, x.sum.Retries = after.Requests-before.Requests, after.Writes-before.Writes, after.Failures-before.Failures
+		x.sum.Requests, x.sum.Writes, x.sum.Retries = after.Requests-x.before.Requests, after.Writes-x.before.Writes, after.Failures-x.before.Failures
 	}
 	if ferr := st.Flush(); ferr != nil {
 		err = errors.Join(err, ferr)
 	}
+	cycle := x.rec
 	cycle.End, cycle.Summary = time.Now(), x.sum
 	if err != nil {
 		cycle.Error = err.Error()
@@ -565,7 +596,7 @@ func (x *executor) syncMembers(ctx context.Context, a *Action, server []string) 
 		}
 	}
 	rec := x.st.Group(dg.ExternalID, dg.DisplayName)
-	adds, removes := memberDiff(server, ids, x.managedMember(rec))
+	adds, removes := memberDiff(server, ids, x.plan.managedMember(rec))
 	var addIDs []string
 	for _, i := range adds {
 		if ids[i] != "" {
@@ -587,7 +618,8 @@ func (x *executor) syncMembers(ctx context.Context, a *Action, server []string) 
 	x.sum.MemberAdds += len(added.Added)
 	x.sum.MemberRemoves += len(removed.Removed)
 	x.mu.Unlock()
-	r := &GroupRecord{DisplayName: dg.DisplayName, ExternalID: dg.ExternalID, ID: a.TargetID, Members: sortedSet(ids)}
+	r := &GroupRecord{DisplayName: dg.DisplayName, ExternalID: dg.ExternalID, ID: a.TargetID}
+	r.setMembers(sortedSet(ids))
 	if len(missing) == 0 {
 		r.Hash = a.hash
 	}
@@ -605,17 +637,6 @@ func (x *executor) syncMembers(ctx context.Context, a *Action, server []string) 
 	return nil
 }
 
-// managedMember says which member ids the sync may remove from the group
-// rec: users it pushed, and members it put there.
-func (x *executor) managedMember(rec *GroupRecord) func(string) bool {
-	return func(id string) bool {
-		if _, ok := x.plan.userNames[id]; ok {
-			return true
-		}
-		return rec != nil && slices.Contains(rec.Members, id)
-	}
-}
-
 // emptyGroup removes the managed members of a group that left the source.
 func (x *executor) emptyGroup(ctx context.Context, a *Action, retry bool) (string, error) {
 	removes := a.removes
@@ -627,7 +648,7 @@ func (x *executor) emptyGroup(ctx context.Context, a *Action, retry bool) (strin
 		if err != nil {
 			return "", err
 		}
-		_, removes = memberDiff(memberIDs(g), nil, x.managedMember(x.st.groupByKey(a.key)))
+		_, removes = memberDiff(memberIDs(g), nil, x.plan.managedMember(x.st.groupByKey(a.key)))
 	}
 	_, err := x.c.RemoveMembers(ctx, a.TargetID, removes...)
 	if errors.Is(err, scim.ErrNotFound) {
@@ -643,7 +664,8 @@ func (x *executor) emptyGroup(ctx context.Context, a *Action, retry bool) (strin
 	if rec == nil {
 		rec = &GroupRecord{DisplayName: a.Identity, ID: a.TargetID}
 	}
-	rec.Members, rec.Hash = nil, ""
+	rec.setMembers(nil)
+	rec.Hash = ""
 	return StatusEmptied, x.st.putGroup(a.key, rec)
 }
 

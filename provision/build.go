@@ -1,6 +1,8 @@
 package provision
 
 import (
+	"encoding/binary"
+	"hash/maphash"
 	"slices"
 	"strings"
 
@@ -25,8 +27,10 @@ func Build(src *Source, m Mapping, scope Scope, verified Verified) (*Desired, er
 	if err != nil {
 		return nil, err
 	}
-	b.d.Users = make([]*DesiredUser, 0, len(src.users))
-	b.pass(func(u *DesiredUser) { b.d.Users = append(b.d.Users, u) })
+	b.d.Users = make([]*DesiredUser, 0, src.Len())
+	if err := b.pass(func(u *DesiredUser) { b.d.Users = append(b.d.Users, u) }); err != nil {
+		return nil, err
+	}
 	if err := b.errs.err(src.Name); err != nil {
 		return nil, err
 	}
@@ -41,24 +45,61 @@ func Build(src *Source, m Mapping, scope Scope, verified Verified) (*Desired, er
 // Groups, Skipped and Attributes, and no Users. An error of each ends the
 // walk and is returned as it is.
 func BuildEach(src *Source, m Mapping, scope Scope, verified Verified, each func(*DesiredUser) error) (*Desired, error) {
+	d, err := BuildStream(src, m, scope, verified)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.stream(each); err != nil {
+		return nil, err
+	}
+	d.stream = nil
+	for _, g := range d.Groups {
+		d.fillMembers(g)
+	}
+	d.arena = nil
+	return d, nil
+}
+
+// BuildStream is Build for a source of any size, with a source from
+// OpenSource above all: it validates the whole source as Build does and
+// returns a Desired with Groups, Skipped and Attributes and without Users,
+// which Sync walks a batch at a time, mapping each user again from the
+// source. What it keeps is a hash of each userName in scope (for the
+// users who left) and the groups' members.
+func BuildStream(src *Source, m Mapping, scope Scope, verified Verified) (*Desired, error) {
 	b, err := newBuilder(src, m, scope, verified)
 	if err != nil {
 		return nil, err
 	}
-	b.pass(nil)
+	d := b.d
+	d.seed = maphash.MakeSeed()
+	b.arena = &arena{}
+	if err := b.pass(func(u *DesiredUser) {
+		d.inScopeKeys = append(d.inScopeKeys, maphash.String(d.seed, strings.ToLower(u.User.UserName)))
+		d.n++
+	}); err != nil {
+		return nil, err
+	}
+	slices.Sort(d.inScopeKeys)
 	if err := b.errs.err(src.Name); err != nil {
 		return nil, err
 	}
-	// The source is valid: the same walk again maps the same users, with
-	// no problem to find.
+	d.stream = func(each func(*DesiredUser) error) error { return b.walk(each) }
+	d.arena = b.arena
+	return d, nil
+}
+
+// walk maps the users of a valid source again (so with no problem to
+// find) and gives each in scope to each, with its Groups.
+func (b *builder) walk(each func(*DesiredUser) error) error {
 	b.uniq = nil
 	n := len(b.src.fields)
 	vals := make([]string, 0, n+1)
-	for _, r := range b.src.users {
+	return b.src.each(func(r sourceRow) error {
 		vals = append(r.values(vals, n), "")
 		u := b.user(r.line, vals)
 		if u == nil || b.admit(vals, u) != "" {
-			continue
+			return nil
 		}
 		if b.byName != nil {
 			u.Groups = b.byName[strings.ToLower(vals[b.nameCol])].Groups
@@ -71,11 +112,41 @@ func BuildEach(src *Source, m Mapping, scope Scope, verified Verified, each func
 				}
 			}
 		}
-		if err := each(u); err != nil {
-			return nil, err
-		}
+		return each(u)
+	})
+}
+
+// arena holds the userNames of the users in scope of a streamed Desired,
+// by ordinal (their order in the source), packed in chunks of 1 MiB:
+// about 25 bytes a user, where a string apiece would take 40 and keep
+// more alive. Groups keep their members as ordinals.
+type arena struct {
+	chunks [][]byte
+	offs   []uint32 // ordinal → chunk<<arenaShift | offset of a length-prefixed name
+}
+
+const arenaShift = 20
+
+// add keeps s and returns its ordinal.
+func (a *arena) add(s string) uint32 {
+	need := binary.MaxVarintLen32 + len(s)
+	if n := len(a.chunks); n == 0 || len(a.chunks[n-1])+need > cap(a.chunks[n-1]) {
+		a.chunks = append(a.chunks, make([]byte, 0, max(1<<arenaShift, need)))
 	}
-	return b.d, nil
+	last := len(a.chunks) - 1
+	c := a.chunks[last]
+	a.offs = append(a.offs, uint32(last)<<arenaShift|uint32(len(c)))
+	c = binary.AppendUvarint(c, uint64(len(s)))
+	a.chunks[last] = append(c, s...)
+	return uint32(len(a.offs) - 1)
+}
+
+// name returns the userName of ordinal i.
+func (a *arena) name(i uint32) string {
+	p := a.offs[i]
+	c := a.chunks[p>>arenaShift][p&(1<<arenaShift-1):]
+	n, k := binary.Uvarint(c)
+	return string(c[k : k+int(n)])
 }
 
 func newBuilder(src *Source, m Mapping, scope Scope, verified Verified) (*builder, error) {
@@ -106,14 +177,14 @@ func newBuilder(src *Source, m Mapping, scope Scope, verified Verified) (*builde
 // the skipped users and the groups with their members, and gives each user
 // in scope to emit (if not nil) before the JSON groups' members are added
 // to its Groups.
-func (b *builder) pass(emit func(*DesiredUser)) {
+func (b *builder) pass(emit func(*DesiredUser)) error {
 	jsonGroups := make([]*DesiredGroup, len(b.src.groups))
 	for i, g := range b.src.groups {
 		jsonGroups[i] = b.jsonGroup(g)
 	}
 	n := len(b.src.fields)
 	vals := make([]string, 0, n+1)
-	for _, r := range b.src.users {
+	err := b.src.each(func(r sourceRow) error {
 		vals = append(r.values(vals, n), "") // the column of fields the source lacks
 		u := b.user(r.line, vals)
 		if u != nil {
@@ -126,20 +197,26 @@ func (b *builder) pass(emit func(*DesiredUser)) {
 			// nil for a user skipped or in error (its error is said).
 			b.byName[strings.ToLower(vals[b.nameCol])] = u
 		}
+		ord := -1
+		if u != nil && b.arena != nil {
+			ord = int(b.arena.add(u.User.UserName))
+		}
 		if b.groupsCol >= 0 && vals[b.groupsCol] != "" {
 			for name := range strings.SplitSeq(vals[b.groupsCol], groupSep) {
 				if g := b.group(name, ""); g != nil && u != nil {
-					addMember(g, u)
+					addMember(g, u, ord)
 				}
 			}
 		}
 		if u != nil && emit != nil {
 			emit(u)
 		}
-	}
+		return nil
+	})
 	for i, g := range b.src.groups {
 		b.jsonMembers(g, jsonGroups[i])
 	}
+	return err
 }
 
 // admit returns "" when u, mapped from vals, is in scope and of a verified
@@ -174,6 +251,8 @@ type builder struct {
 	// byName has the source's users by lowercased userName as in the
 	// source (nil for one skipped), for the JSON groups' members.
 	byName map[string]*DesiredUser
+	// arena, for a streamed Desired, keeps the members' userNames.
+	arena *arena
 }
 
 // user maps one source user, or records why it cannot be.
@@ -265,16 +344,21 @@ func (b *builder) jsonMembers(sg sourceGroup, g *DesiredGroup) {
 		case !known:
 			b.errs.add(sg.line, "members", m, "group %q lists a member that is no user of the source", sg.displayName)
 		case u != nil && g != nil:
-			addMember(g, u)
+			addMember(g, u, -1)
 		}
 	}
 }
 
-// addMember makes u a member of g, once.
-func addMember(g *DesiredGroup, u *DesiredUser) {
+// addMember makes u a member of g, once: by its arena ordinal when ord
+// is not negative, else by its userName.
+func addMember(g *DesiredGroup, u *DesiredUser, ord int) {
 	if slices.Contains(u.Groups, g.DisplayName) {
 		return
 	}
 	u.Groups = append(u.Groups, g.DisplayName)
+	if ord >= 0 {
+		g.ords = append(g.ords, uint32(ord))
+		return
+	}
 	g.Members = append(g.Members, u.User.UserName)
 }

@@ -1,6 +1,12 @@
 package provision
 
-import "github.com/orgctl/orgctl/scim"
+import (
+	"hash/maphash"
+	"slices"
+	"strings"
+
+	"github.com/orgctl/orgctl/scim"
+)
 
 // Desired is what the source says the target should hold, after mapping,
 // scoping and the verified-domain gate.
@@ -23,6 +29,78 @@ type Desired struct {
 	// and leaves the others as the server holds them. An attribute mapped
 	// from a field the source lacks is not among them.
 	Attributes []string
+
+	// stream, when set, gives the users in scope one by one instead of
+	// Users (see BuildStream); inScopeKeys then has the maphash (under
+	// seed) of their lower-cased userNames.
+	stream      func(each func(*DesiredUser) error) error
+	inScopeKeys []uint64 // sorted
+	seed        maphash.Seed
+	n           int
+	// arena has the userNames of the groups' members (their ords).
+	arena *arena
+}
+
+// fillMembers sets g.Members from the arena, for a streamed Desired
+// whose groups keep their members as ordinals.
+func (d *Desired) fillMembers(g *DesiredGroup) {
+	if d.arena == nil || len(g.Members) > 0 || len(g.ords) == 0 {
+		return
+	}
+	g.Members = make([]string, len(g.ords))
+	for i, o := range g.ords {
+		g.Members[i] = d.arena.name(o)
+	}
+}
+
+// Len returns the number of users in scope.
+func (d *Desired) Len() int {
+	if d.stream != nil {
+		return d.n
+	}
+	return len(d.Users)
+}
+
+// eachBatch calls fn with the users in scope, batchUsers at a time.
+func (d *Desired) eachBatch(fn func([]*DesiredUser) error) error {
+	if d.stream == nil {
+		for from := 0; from < len(d.Users); from += batchUsers {
+			if err := fn(d.Users[from:min(from+batchUsers, len(d.Users))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	batch := make([]*DesiredUser, 0, batchUsers)
+	err := d.stream(func(u *DesiredUser) error {
+		batch = append(batch, u)
+		if len(batch) < batchUsers {
+			return nil
+		}
+		err := fn(batch)
+		batch = make([]*DesiredUser, 0, batchUsers)
+		return err
+	})
+	if err == nil && len(batch) > 0 {
+		err = fn(batch)
+	}
+	return err
+}
+
+// inScope returns a function that reports whether the user with the
+// lower-cased userName key is among the users in scope.
+func (d *Desired) inScope() func(key string) bool {
+	if d.stream != nil {
+		return func(key string) bool {
+			_, ok := slices.BinarySearch(d.inScopeKeys, maphash.String(d.seed, key))
+			return ok
+		}
+	}
+	keys := make(map[string]bool, len(d.Users))
+	for _, du := range d.Users {
+		keys[strings.ToLower(du.User.UserName)] = true
+	}
+	return func(key string) bool { return keys[key] }
 }
 
 // DesiredUser is one user as the target should hold it.
@@ -41,8 +119,11 @@ type DesiredUser struct {
 type DesiredGroup struct {
 	DisplayName string
 	ExternalID  string
-	// Members are the userNames of its members, as in Desired.Users.
+	// Members are the userNames of its members, as in Desired.Users. For a
+	// Desired of BuildStream, Sync fills them in when it gets to the group.
 	Members []string
+
+	ords []uint32 // the members by arena ordinal, for a streamed Desired
 }
 
 // Skip is a source user the sync leaves alone.

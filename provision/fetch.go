@@ -45,18 +45,52 @@ type FetchOptions struct {
 // the target's groups (without members) once; the members of each group
 // that changed are read with the group.
 func Fetch(ctx context.Context, c *scim.Client, desired *Desired, st *State, opts FetchOptions) (*Snapshot, error) {
-	snap := &Snapshot{Users: map[string]*scim.User{}, Members: map[string][]string{}, hashes: make(map[*DesiredUser]string, len(desired.Users))}
+	snap := newSnapshot()
+	rd, err := st.userReader()
+	if err != nil {
+		return nil, err
+	}
+	defer rd.close()
+	if err := fetchUsers(ctx, c, rd, desired.Users, snap, &userList{}, opts); err != nil {
+		return nil, err
+	}
+	claimed := map[string]bool{}
+	for _, dg := range desired.Groups {
+		claimed[groupKey(dg.ExternalID, dg.DisplayName)] = true
+	}
+	if err := fetchGroups(ctx, c, rd, desired.Groups, claimed, st, snap, opts); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
+func newSnapshot() *Snapshot {
+	return &Snapshot{Users: map[string]*scim.User{}, Members: map[string][]string{}, hashes: map[*DesiredUser]string{}}
+}
+
+// userList is the target's users, listed once a cycle at most.
+type userList struct {
+	done         bool
+	byName, byID map[string]*scim.User
+}
+
+// fetchUsers reads the users that need a look (see Fetch) into snap,
+// listing the target into list when most users are unknown and list was
+// not made yet.
+func fetchUsers(ctx context.Context, c *scim.Client, rd *userReader, users []*DesiredUser, snap *Snapshot, list *userList, opts FetchOptions) error {
 	type need struct {
 		key, userName, id string
 	}
 	var needs []need
 	unknown := 0
-	st.mu.Lock()
-	for _, du := range desired.Users {
+	for _, du := range users {
 		h := userHash(du.User)
 		snap.hashes[du] = h
 		key := strings.ToLower(du.User.UserName)
-		rec := st.users[key]
+		rec, err := rd.get(key)
+		if err != nil {
+			return err
+		}
 		if userCurrent(rec, h) {
 			continue
 		}
@@ -69,7 +103,6 @@ func Fetch(ctx context.Context, c *scim.Client, desired *Desired, st *State, opt
 		}
 		needs = append(needs, n)
 	}
-	st.mu.Unlock()
 
 	var mu sync.Mutex // guards snap
 	set := func(key string, u *scim.User) {
@@ -78,47 +111,46 @@ func Fetch(ctx context.Context, c *scim.Client, desired *Desired, st *State, opt
 		snap.Users[key] = u
 		snap.Lookups++
 	}
-	if unknown > listAbove && unknown*2 > len(desired.Users) {
+	if !list.done && unknown > listAbove && unknown*2 > len(users) {
 		all, err := c.ListUsers(ctx, scim.ListOptions{ExcludedAttributes: []string{"groups"}})
 		if err != nil {
-			return nil, err
+			return err
 		}
-		snap.ListedUsers = true
 		snap.Lookups++
-		byName := make(map[string]*scim.User, len(all))
-		byID := make(map[string]*scim.User, len(all))
+		list.done = true
+		list.byName = make(map[string]*scim.User, len(all))
+		list.byID = make(map[string]*scim.User, len(all))
 		for _, u := range all {
-			byName[strings.ToLower(u.UserName)] = u
-			byID[u.ID] = u
+			list.byName[strings.ToLower(u.UserName)] = u
+			list.byID[u.ID] = u
 		}
+	}
+	if list.done {
+		// The list holds every user that was at the target when the
+		// cycle began; those created since are in the state.
+		snap.ListedUsers = true
 		for _, n := range needs {
-			if u := byID[n.id]; n.id != "" && u != nil {
+			if u := list.byID[n.id]; n.id != "" && u != nil {
 				snap.Users[n.key] = u
-			} else if u := byName[n.key]; u != nil {
+			} else if u := list.byName[n.key]; u != nil {
 				snap.Users[n.key] = u
 			}
 		}
-	} else {
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(positiveOr(opts.Concurrency, DefaultConcurrency))
-		for _, n := range needs {
-			g.Go(func() error {
-				u, err := findUser(gctx, c, n.id, n.userName)
-				if err != nil {
-					return err
-				}
-				set(n.key, u)
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return nil, err
-		}
+		return nil
 	}
-	if err := fetchGroups(ctx, c, desired, st, snap, opts); err != nil {
-		return nil, err
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(positiveOr(opts.Concurrency, DefaultConcurrency))
+	for _, n := range needs {
+		g.Go(func() error {
+			u, err := findUser(gctx, c, n.id, n.userName)
+			if err != nil {
+				return err
+			}
+			set(n.key, u)
+			return nil
+		})
 	}
-	return snap, nil
+	return g.Wait()
 }
 
 // findUser reads the user by id, else (no id, or a 404) by userName; nil
@@ -138,25 +170,31 @@ func findUser(ctx context.Context, c *scim.Client, id, userName string) (*scim.U
 }
 
 // fetchGroups reads the groups that changed or left the source.
-func fetchGroups(ctx context.Context, c *scim.Client, desired *Desired, st *State, snap *Snapshot, opts FetchOptions) error {
+//
+// claimed has the state keys of every group of the source; the groups
+// of the state not among them left the source, and are read too. With
+// claimed nil, they are not.
+func fetchGroups(ctx context.Context, c *scim.Client, rd *userReader, groups []*DesiredGroup, claimed map[string]bool, st *State, snap *Snapshot, opts FetchOptions) error {
 	type need struct {
 		id, externalID, displayName string
 	}
 	var needs []need
 	list := false
-	st.mu.Lock()
-	inSource := map[string]bool{}
-	for _, dg := range desired.Groups {
+	recs := st.groupRecords()
+	for _, dg := range groups {
 		key := groupKey(dg.ExternalID, dg.DisplayName)
-		inSource[key] = true
-		rec := st.groups[key]
+		rec := recs[key]
 		ids := make([]string, len(dg.Members))
 		for i, m := range dg.Members {
-			if r := st.users[strings.ToLower(m)]; r != nil {
+			r, err := rd.get(strings.ToLower(m))
+			if err != nil {
+				return err
+			}
+			if r != nil {
 				ids[i] = r.ID
 			}
 		}
-		if rec != nil && rec.ID != "" && !rec.Pending && rec.Hash == groupHash(dg) && sameSet(rec.Members, ids) && !slices.Contains(ids, "") {
+		if rec != nil && rec.ID != "" && !rec.Pending && rec.Hash == groupHash(dg) && rec.sameMembers(ids) && !slices.Contains(ids, "") {
 			continue
 		}
 		n := need{externalID: dg.ExternalID, displayName: dg.DisplayName}
@@ -166,12 +204,11 @@ func fetchGroups(ctx context.Context, c *scim.Client, desired *Desired, st *Stat
 		list = list || n.id == ""
 		needs = append(needs, n)
 	}
-	for key, rec := range st.groups {
-		if !inSource[key] && rec.ID != "" && !opts.Delete && len(rec.Members) > 0 {
+	for key, rec := range recs {
+		if claimed != nil && !claimed[key] && rec.ID != "" && !opts.Delete && rec.hasMembers() {
 			needs = append(needs, need{id: rec.ID})
 		}
 	}
-	st.mu.Unlock()
 	if len(needs) == 0 {
 		return nil
 	}
@@ -189,6 +226,9 @@ func fetchGroups(ctx context.Context, c *scim.Client, desired *Desired, st *Stat
 		return g, nil
 	}
 	listGroups := func() error {
+		if snap.ListedGroups {
+			return nil
+		}
 		all, err := c.ListGroups(ctx, scim.ListOptions{ExcludedAttributes: []string{"members"}})
 		snap.Lookups++
 		snap.Groups, snap.ListedGroups = all, true

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -209,7 +210,10 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 		}
 		return s, err == nil
 	}
-	for k, v := range o {
+	// In key order, so that the problems of a user are said the same way
+	// every time (the source is read twice when it is synced).
+	for _, k := range slices.Sorted(maps.Keys(o)) {
+		v := o[k]
 		lk := strings.ToLower(k)
 		switch {
 		case userKeys[lk] != "":
@@ -223,7 +227,8 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 				ok = false
 				continue
 			}
-			for nk, nv := range n {
+			for _, nk := range slices.Sorted(maps.Keys(n)) {
+				nv := n[nk]
 				switch strings.ToLower(nk) {
 				case "givenname":
 					if s, good := str("name."+nk, nv); good {
@@ -253,7 +258,8 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 				ok = false
 				continue
 			}
-			for xk, xv := range x {
+			for _, xk := range slices.Sorted(maps.Keys(x)) {
+				xv := x[xk]
 				if f := userKeys[strings.ToLower(xk)]; f == FieldDepartment || f == FieldEmployeeNumber || f == FieldCostCenter || f == FieldDivision {
 					if s, good := str(xk, xv); good {
 						set(f, s)
@@ -367,7 +373,8 @@ func addJSONGroup(src *Source, e *errs, raw []byte, line int) {
 		return
 	}
 	g := sourceGroup{line: line}
-	for k, v := range o {
+	for _, k := range slices.Sorted(maps.Keys(o)) { // in key order, as a user's
+		v := o[k]
 		switch strings.ToLower(k) {
 		case "displayname":
 			if json.Unmarshal(v, &g.displayName) != nil {

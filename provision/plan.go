@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"slices"
 	"strings"
@@ -91,10 +92,24 @@ type Plan struct {
 	// records are state updates that need no request: objects found at the
 	// server just as desired.
 	records []record
-	// userNames maps the ids of the users the sync manages to their
-	// userNames.
+	// ours holds the hashes (idHash) of the ids of the users the state
+	// records, sorted (8 bytes a user); found, those of the users the
+	// server answered with. Together: the users the sync manages.
+	ours  []uint64
+	found map[uint64]struct{}
+	seed  maphash.Seed
+	// userNames maps some member ids to userNames, for the plan's
+	// RemoveMembers: those found at the server, and those looked up.
 	userNames map[string]string
 	managed   managedSet
+	st        *State
+	opts      PlanOptions
+	// groups are the state's group records when the plan began; claimed
+	// their keys still in the source (or carried over to a new key).
+	groups  map[string]*GroupRecord
+	claimed map[string]bool
+	// leaving are the deactivations and deletions of users, until added.
+	leaving []*Action
 }
 
 // record is a state update that needs no request.
@@ -320,24 +335,102 @@ func memberDiff(server []string, desired []string, managed func(id string) bool)
 // NewPlan plans a cycle: it compares the desired state with the stored
 // state and what the server holds. It sends nothing. Users are matched
 // by their stored id, else by userName; groups by their stored id, else by
-// externalId, else by displayName.
-func NewPlan(desired *Desired, st *State, snap *Snapshot, opts PlanOptions) *Plan {
+// externalId, else by displayName. An error is a state record that cannot
+// be read.
+func NewPlan(desired *Desired, st *State, snap *Snapshot, opts PlanOptions) (*Plan, error) {
 	if snap == nil {
 		snap = &Snapshot{}
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	managed := newManagedSet(opts.Attributes)
-	p := &Plan{Target: st.url, Actions: []*Action{}, Skipped: cmpSlice(desired.Skipped), userNames: map[string]string{}, managed: managed}
-	p.Counts.Skips = len(desired.Skipped)
+	p, err := newPlan(desired, st, snap, opts)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := st.userReader()
+	if err != nil {
+		return nil, err
+	}
+	defer rd.close()
+	if err := p.planUsers(rd, desired.Users, snap); err != nil {
+		return nil, err
+	}
+	p.addLeaving()
+	if err := p.planGroups(rd, desired.Groups, snap); err != nil {
+		return nil, err
+	}
+	if err := p.planGroupsLeft(snap); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
 
-	// Users.
-	inSource := make(map[string]bool, len(desired.Users))
-	for _, du := range desired.Users {
+// addLeaving adds the deactivations and deletions newPlan found.
+func (p *Plan) addLeaving() {
+	for _, a := range p.leaving {
+		p.add(a)
+	}
+	p.leaving = nil
+}
+
+// newPlan starts a plan: the skips, and the users who left the source or
+// the scope (deactivations or deletions, in p.leaving until addLeaving), found in one walk of the state
+// that also notes the ids of the users the sync manages. desired.inScope
+// says which users are in the source.
+func newPlan(desired *Desired, st *State, snap *Snapshot, opts PlanOptions) (*Plan, error) {
+	p := &Plan{Target: st.url, Actions: []*Action{}, Skipped: cmpSlice(desired.Skipped), managed: newManagedSet(opts.Attributes),
+		st: st, seed: maphash.MakeSeed(), opts: opts, groups: st.groupRecords()}
+	p.found = map[uint64]struct{}{}
+	p.Counts.Skips = len(desired.Skipped)
+	unverified := map[string]bool{}
+	for _, s := range desired.Skipped {
+		if s.Reason == ReasonDomainNotVerified {
+			unverified[strings.ToLower(s.UserName)] = true
+		}
+	}
+	inSource := desired.inScope()
+	err := st.eachUser(func(key string, rec *UserRecord) error {
+		if rec.ID == "" {
+			return nil
+		}
+		p.ours = append(p.ours, p.idHash(rec.ID))
+		// A user of a domain that is no longer verified is left alone:
+		// it must not appear in any request.
+		if inSource(key) || unverified[key] {
+			return nil
+		}
+		switch {
+		case opts.Delete:
+			p.leaving = append(p.leaving, &Action{Op: ActionDeleteUser, Identity: rec.UserName, TargetID: rec.ID, key: key})
+		case !rec.Inactive:
+			p.leaving = append(p.leaving, &Action{Op: ActionDeactivateUser, Identity: rec.UserName, TargetID: rec.ID, Changes: []string{"active"}, key: key})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(p.ours)
+	for key, u := range snap.Users {
+		if u != nil {
+			p.found[p.idHash(u.ID)] = struct{}{}
+			p.userName(u.ID, cmp.Or(u.UserName, key))
+		}
+	}
+	p.claimed = map[string]bool{}
+	for _, dg := range desired.Groups {
+		p.claimed[groupKey(dg.ExternalID, dg.DisplayName)] = true
+	}
+	return p, nil
+}
+
+// planUsers plans the creates and updates of users.
+func (p *Plan) planUsers(rd *userReader, users []*DesiredUser, snap *Snapshot) error {
+	for _, du := range users {
 		key := strings.ToLower(du.User.UserName)
-		inSource[key] = true
 		hash := snap.hash(du)
-		rec := st.users[key]
+		rec, err := rd.get(key)
+		if err != nil {
+			return err
+		}
 		if userCurrent(rec, hash) {
 			p.Counts.Unchanged++
 			continue
@@ -347,7 +440,7 @@ func NewPlan(desired *Desired, st *State, snap *Snapshot, opts PlanOptions) *Pla
 			p.add(&Action{Op: ActionCreateUser, Identity: du.User.UserName, key: key, user: du.User, hash: hash})
 			continue
 		}
-		ops := scim.DiffUser(have, managed.merge(have, du.User))
+		ops := scim.DiffUser(have, p.managed.merge(have, du.User))
 		if len(ops) == 0 {
 			p.records = append(p.records, record{user: &UserRecord{UserName: du.User.UserName, ID: have.ID, Hash: hash, Inactive: inactive(du.User)}})
 			p.Counts.Unchanged++
@@ -355,65 +448,45 @@ func NewPlan(desired *Desired, st *State, snap *Snapshot, opts PlanOptions) *Pla
 		}
 		p.add(&Action{Op: ActionUpdateUser, Identity: du.User.UserName, TargetID: have.ID, Changes: paths(ops), key: key, user: du.User, hash: hash, ops: ops})
 	}
-	unverified := map[string]bool{}
-	for _, s := range desired.Skipped {
-		if s.Reason == ReasonDomainNotVerified {
-			unverified[strings.ToLower(s.UserName)] = true
-		}
-	}
-	for _, key := range slices.Sorted(maps.Keys(st.users)) {
-		rec := st.users[key]
-		// A user of a domain that is no longer verified is left alone:
-		// it must not appear in any request.
-		if inSource[key] || unverified[key] || rec.ID == "" {
-			continue
-		}
-		switch {
-		case opts.Delete:
-			p.add(&Action{Op: ActionDeleteUser, Identity: rec.UserName, TargetID: rec.ID, key: key})
-		case !rec.Inactive:
-			p.add(&Action{Op: ActionDeactivateUser, Identity: rec.UserName, TargetID: rec.ID, Changes: []string{"active"}, key: key})
-		}
-	}
+	return nil
+}
 
-	// Groups.
-	idOf := func(userName string) string {
+// managedMember says which member ids the sync may remove from the group
+// rec: users it pushed, and members it put there.
+func (p *Plan) managedMember(rec *GroupRecord) func(string) bool {
+	return func(id string) bool {
+		h := p.idHash(id)
+		_, ours := slices.BinarySearch(p.ours, h)
+		_, found := p.found[h]
+		return ours || found || rec != nil && slices.Contains(rec.Members, id)
+	}
+}
+
+// planGroups plans the creates and updates of groups and their members.
+func (p *Plan) planGroups(rd *userReader, groups []*DesiredGroup, snap *Snapshot) error {
+	idOf := func(userName string) (string, error) {
 		key := strings.ToLower(userName)
 		if u := snap.Users[key]; u != nil {
-			return u.ID
+			return u.ID, nil
 		}
-		if r := st.users[key]; r != nil {
-			return r.ID
+		r, err := rd.get(key)
+		if r == nil || err != nil {
+			return "", err
 		}
-		return ""
+		return r.ID, nil
 	}
-	for _, r := range st.users {
-		if r.ID != "" {
-			p.userNames[r.ID] = r.UserName
-		}
-	}
-	for key, u := range snap.Users {
-		if u != nil {
-			p.userNames[u.ID] = cmp.Or(u.UserName, key)
-		}
-	}
-	managedMember := func(rec *GroupRecord) func(string) bool {
-		return func(id string) bool {
-			_, ours := p.userNames[id]
-			return ours || rec != nil && slices.Contains(rec.Members, id)
-		}
-	}
-	claimed := map[string]bool{} // state keys of groups still in the source
-	for _, dg := range desired.Groups {
+	for _, dg := range groups {
 		key := groupKey(dg.ExternalID, dg.DisplayName)
-		claimed[key] = true
-		rec, oldKey := st.groups[key], ""
+		rec, oldKey := p.groups[key], ""
 		hash := groupHash(dg)
 		ids := make([]string, len(dg.Members))
 		for i, m := range dg.Members {
-			ids[i] = idOf(m)
+			var err error
+			if ids[i], err = idOf(m); err != nil {
+				return err
+			}
 		}
-		if rec != nil && rec.ID != "" && !rec.Pending && rec.Hash == hash && !slices.Contains(ids, "") && sameSet(rec.Members, ids) {
+		if rec != nil && rec.ID != "" && !rec.Pending && rec.Hash == hash && !slices.Contains(ids, "") && rec.sameMembers(ids) {
 			p.Counts.Unchanged++
 			continue
 		}
@@ -425,10 +498,10 @@ func NewPlan(desired *Desired, st *State, snap *Snapshot, opts PlanOptions) *Pla
 		if have != nil && rec == nil {
 			// Known under another key (its externalId was added or
 			// dropped): carry the record over.
-			for k, r := range st.groups {
-				if r.ID == have.ID && !claimed[k] {
+			for k, r := range p.groups {
+				if r.ID == have.ID && !p.claimed[k] {
 					rec, oldKey = r, k
-					claimed[k] = true
+					p.claimed[k] = true
 				}
 			}
 		}
@@ -442,51 +515,70 @@ func NewPlan(desired *Desired, st *State, snap *Snapshot, opts PlanOptions) *Pla
 		}
 		server, read := snap.Members[have.ID]
 		if !read && rec != nil {
-			server = rec.Members
+			server, read = rec.knownMembers()
 		}
-		adds, removes := memberDiff(server, ids, managedMember(rec))
+		if !read {
+			// Only their hash is known: the executor reads them.
+			server = nil
+		}
+		adds, removes := memberDiff(server, ids, p.managedMember(rec))
 		ops := groupOps(have, dg)
-		if len(ops) == 0 && len(adds) == 0 && len(removes) == 0 {
-			p.records = append(p.records, record{groupKey: key, forget: oldKey, group: &GroupRecord{
-				DisplayName: dg.DisplayName, ExternalID: dg.ExternalID, ID: have.ID, Hash: hash, Members: sortedSet(ids)}})
+		if read && len(ops) == 0 && len(adds) == 0 && len(removes) == 0 {
+			r := &GroupRecord{DisplayName: dg.DisplayName, ExternalID: dg.ExternalID, ID: have.ID, Hash: hash}
+			r.setMembers(sortedSet(ids))
+			p.records = append(p.records, record{groupKey: key, forget: oldKey, group: r})
 			p.Counts.Unchanged++
 			continue
 		}
 		a := &Action{Op: ActionUpdateGroup, Identity: dg.DisplayName, TargetID: have.ID, Changes: paths(ops),
 			key: key, oldKey: oldKey, group: dg, hash: hash, ops: ops, members: server, removes: removes}
-		if a.members == nil {
+		if a.members == nil && read {
 			a.members = []string{}
 		}
 		for _, i := range adds {
 			a.AddMembers = append(a.AddMembers, dg.Members[i])
 		}
-		a.RemoveMembers = p.names(removes)
+		names, err := p.names(removes)
+		if err != nil {
+			return err
+		}
+		a.RemoveMembers = names
 		p.add(a)
 	}
-	for _, key := range slices.Sorted(maps.Keys(st.groups)) {
-		rec := st.groups[key]
-		if claimed[key] {
+	return nil
+}
+
+// planGroupsLeft plans the groups that left the source: emptied, or
+// deleted with Delete.
+func (p *Plan) planGroupsLeft(snap *Snapshot) error {
+	for _, key := range slices.Sorted(maps.Keys(p.groups)) {
+		rec := p.groups[key]
+		if p.claimed[key] {
 			continue
 		}
 		if rec.ID == "" { // a create whose outcome is unknown, of a group no longer wanted
 			p.records = append(p.records, record{forget: key})
 			continue
 		}
-		if opts.Delete {
+		if p.opts.Delete {
 			p.add(&Action{Op: ActionDeleteGroup, Identity: rec.DisplayName, TargetID: rec.ID, key: key})
 			continue
 		}
 		server, read := snap.Members[rec.ID]
 		if !read {
-			server = rec.Members
+			server, _ = rec.knownMembers()
 		}
-		_, removes := memberDiff(server, nil, managedMember(rec))
+		_, removes := memberDiff(server, nil, p.managedMember(rec))
 		if len(removes) == 0 {
 			continue
 		}
-		p.add(&Action{Op: ActionEmptyGroup, Identity: rec.DisplayName, TargetID: rec.ID, key: key, removes: removes, RemoveMembers: p.names(removes)})
+		names, err := p.names(removes)
+		if err != nil {
+			return err
+		}
+		p.add(&Action{Op: ActionEmptyGroup, Identity: rec.DisplayName, TargetID: rec.ID, key: key, removes: removes, RemoveMembers: names})
 	}
-	return p
+	return nil
 }
 
 // add appends a and counts it.
@@ -515,14 +607,54 @@ func (p *Plan) add(a *Action) {
 	c.MemberRemoves += len(a.RemoveMembers)
 }
 
-// names turns member ids into userNames where the plan knows them.
-func (p *Plan) names(ids []string) []string {
+// names turns member ids into userNames where the plan knows them: those
+// the server answered with, else the state's, found in one walk of the
+// state for the ids not known yet.
+func (p *Plan) names(ids []string) ([]string, error) {
+	var unknown map[string]bool
+	for _, id := range ids {
+		if _, ok := p.userNames[id]; !ok {
+			if unknown == nil {
+				unknown = map[string]bool{}
+			}
+			unknown[id] = true
+		}
+	}
+	if unknown != nil {
+		err := p.st.eachUser(func(_ string, r *UserRecord) error {
+			if unknown[r.ID] {
+				p.userName(r.ID, r.UserName)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		for id := range unknown {
+			if _, ok := p.userNames[id]; !ok {
+				p.userName(id, id) // not ours: its id is its name
+			}
+		}
+	}
 	out := make([]string, len(ids))
 	for i, id := range ids {
-		out[i] = cmp.Or(p.userNames[id], id)
+		out[i] = p.userNames[id]
 	}
-	return out
+	return out, nil
 }
+
+// userName notes the userName of the user id.
+func (p *Plan) userName(id, name string) {
+	if p.userNames == nil {
+		p.userNames = map[string]string{}
+	}
+	p.userNames[id] = name
+}
+
+// idHash is the key of a user id in p.ours: 8 bytes a user the sync
+// manages rather than the id itself (a collision at worst lets the sync
+// remove from a group a member that someone else added there).
+func (p *Plan) idHash(id string) uint64 { return maphash.String(p.seed, id) }
 
 // hash returns the desired user's hash, computed once.
 func (s *Snapshot) hash(du *DesiredUser) string {

@@ -192,7 +192,10 @@ func TestNewPlan(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			st := planState(t, tc.users, tc.groups)
-			p := NewPlan(tc.desired, st, tc.snap, tc.opts)
+			p, err := NewPlan(tc.desired, st, tc.snap, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if got := briefs(p); !slices.EqualFunc(got, tc.want, func(a, b brief) bool {
 				return a.Op == b.Op && a.Identity == b.Identity && a.TargetID == b.TargetID &&
 					slices.Equal(a.Changes, b.Changes) && slices.Equal(a.Add, b.Add) && slices.Equal(a.Remove, b.Remove)
@@ -213,7 +216,10 @@ func TestPlanPatchOps(t *testing.T) {
 	want := planUser("ann@main.test", "Ann", "")
 	want.User.Enterprise.CostCenter = "C7"
 	st := planState(t, nil, nil)
-	p := NewPlan(&Desired{Users: []*DesiredUser{want}}, st, &Snapshot{Users: map[string]*scim.User{"ann@main.test": served("u1", ann)}}, PlanOptions{})
+	p, err := NewPlan(&Desired{Users: []*DesiredUser{want}}, st, &Snapshot{Users: map[string]*scim.User{"ann@main.test": served("u1", ann)}}, PlanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(p.Actions) != 1 {
 		t.Fatalf("%d actions, want 1", len(p.Actions))
 	}
@@ -232,7 +238,10 @@ func TestPlanThresholdAndJSON(t *testing.T) {
 		users = append(users, &UserRecord{UserName: n + "@main.test", ID: "id-" + n, Hash: "h"})
 	}
 	st := planState(t, users, []*GroupRecord{{DisplayName: "G", ID: "g1"}})
-	p := NewPlan(&Desired{}, st, nil, PlanOptions{Delete: true})
+	p, err := NewPlan(&Desired{}, st, nil, PlanOptions{Delete: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if p.Deletions() != 4 {
 		t.Errorf("Deletions() = %d, want 4", p.Deletions())
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -273,6 +274,14 @@ func TestBadSources(t *testing.T) {
 			}
 			if !strings.Contains(se.Error(), tt.file) {
 				t.Errorf("error %q does not name the source %s", se, tt.file)
+			}
+			// OpenSource, which keeps only hashes, finds the same.
+			path := filepath.Join(t.TempDir(), "source")
+			if err := os.WriteFile(path, []byte(tt.text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := OpenSource(path, tt.file, FormatAuto); err == nil || err.Error() != se.Error() {
+				t.Errorf("OpenSource = %v,\nwant %v", err, se)
 			}
 		})
 	}

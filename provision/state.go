@@ -79,8 +79,52 @@ type GroupRecord struct {
 	Pending bool   `json:"pending,omitempty"`
 	Hash    string `json:"hash,omitempty"`
 	// Members are the ids of the members the sync last left in the
-	// group, sorted.
-	Members []string `json:"members,omitempty"`
+	// group, sorted, when they are at most maxStoredMembers; a larger
+	// group keeps only their hash, MembersHash: a directory of a million
+	// users in a few groups would otherwise hold every id twice, in the
+	// file and in memory.
+	Members     []string `json:"members,omitempty"`
+	MembersHash string   `json:"members_hash,omitempty"`
+}
+
+// maxStoredMembers is the largest group whose member ids the state keeps
+// (a variable for the tests).
+var maxStoredMembers = 5000
+
+// setMembers records ids (sorted, distinct) as the group's members.
+func (r *GroupRecord) setMembers(ids []string) {
+	r.Members, r.MembersHash = nil, ""
+	switch {
+	case len(ids) > maxStoredMembers:
+		r.MembersHash = membersHash(ids)
+	case len(ids) > 0:
+		r.Members = ids
+	}
+}
+
+// sameMembers reports whether ids (any order) are the members recorded.
+func (r *GroupRecord) sameMembers(ids []string) bool {
+	if r.MembersHash != "" {
+		return membersHash(sortedSet(ids)) == r.MembersHash
+	}
+	return sameSet(r.Members, ids)
+}
+
+// hasMembers reports whether the group had members when last recorded.
+func (r *GroupRecord) hasMembers() bool { return len(r.Members) > 0 || r.MembersHash != "" }
+
+// knownMembers returns the recorded member ids, and false when only
+// their hash was kept.
+func (r *GroupRecord) knownMembers() ([]string, bool) { return r.Members, r.MembersHash == "" }
+
+// membersHash hashes sorted member ids.
+func membersHash(sorted []string) string {
+	h := sha256.New()
+	for _, id := range sorted {
+		h.Write([]byte(id))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Cycle is the record of one provisioning cycle.
@@ -117,8 +161,13 @@ type State struct {
 	url  string
 	path string
 
-	mu         sync.Mutex
-	users      map[string]*UserRecord  // lower-cased userName →
+	mu sync.Mutex
+	// users holds the user records written and not yet committed (nil: a
+	// deletion), by lower-cased userName; the others are read from the
+	// file when needed, so that a directory of a million users does not
+	// live in memory (DESIGN.md §5, docs/performance-sync.md).
+	users      map[string]*UserRecord
+	nusers     int                     // user records in the file
 	groups     map[string]*GroupRecord // groupKey →
 	quarantine *Quarantine
 	pending    []pendingWrite
@@ -231,17 +280,7 @@ func (s *State) load() error {
 				return err
 			}
 		}
-		err = tx.Bucket([]byte(bucketUsers)).ForEach(func(k, v []byte) error {
-			r := new(UserRecord)
-			if err := json.Unmarshal(v, r); err != nil {
-				return s.corrupt("user "+string(k), err)
-			}
-			s.users[string(k)] = r
-			return nil
-		})
-		if err != nil {
-			return err
-		}
+		s.nusers = tx.Bucket([]byte(bucketUsers)).Stats().KeyN
 		return tx.Bucket([]byte(bucketGroups)).ForEach(func(k, v []byte) error {
 			r := new(GroupRecord)
 			if err := json.Unmarshal(v, r); err != nil {
@@ -286,13 +325,91 @@ func (s *State) Path() string { return s.path }
 
 // User returns the record of the user userName (any case), or nil.
 func (s *State) User(userName string) *UserRecord {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r := s.users[strings.ToLower(userName)]; r != nil {
-		c := *r
-		return &c
+	r, err := s.user(strings.ToLower(userName))
+	if err != nil {
+		return nil
 	}
-	return nil
+	return r
+}
+
+// user returns a copy of the record of the user key (lower-cased
+// userName), or nil: the uncommitted one, else the file's.
+func (s *State) user(key string) (*UserRecord, error) {
+	s.mu.Lock()
+	r, pending := s.users[key]
+	s.mu.Unlock()
+	if pending {
+		if r == nil {
+			return nil, nil
+		}
+		c := *r
+		return &c, nil
+	}
+	var out *UserRecord
+	err := s.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		out, err = s.decodeUser(key, tx.Bucket([]byte(bucketUsers)).Get([]byte(key)))
+		return err
+	})
+	return out, err
+}
+
+// userReader reads user records in one read transaction: far cheaper
+// than a transaction a record when a batch of users is planned.
+type userReader struct {
+	s  *State
+	tx *bbolt.Tx
+	b  *bbolt.Bucket
+}
+
+func (s *State) userReader() (*userReader, error) {
+	tx, err := s.db.Begin(false)
+	if err != nil {
+		return nil, fmt.Errorf("reading sync state %s: %w", s.path, err)
+	}
+	return &userReader{s: s, tx: tx, b: tx.Bucket([]byte(bucketUsers))}, nil
+}
+
+// get returns the record of key (lower-cased userName), or nil.
+func (r *userReader) get(key string) (*UserRecord, error) {
+	r.s.mu.Lock()
+	rec, pending := r.s.users[key]
+	r.s.mu.Unlock()
+	if pending {
+		return rec, nil
+	}
+	return r.s.decodeUser(key, r.b.Get([]byte(key)))
+}
+
+func (r *userReader) close() { _ = r.tx.Rollback() }
+
+func (s *State) decodeUser(key string, v []byte) (*UserRecord, error) {
+	if v == nil {
+		return nil, nil
+	}
+	r := new(UserRecord)
+	if err := json.Unmarshal(v, r); err != nil {
+		return nil, s.corrupt("user "+key, err)
+	}
+	return r, nil
+}
+
+// eachUser calls fn with every user record, in key order (lower-cased
+// userName), the uncommitted ones included; fn must not call the State.
+// An error of fn ends the walk and is returned.
+func (s *State) eachUser(fn func(key string, r *UserRecord) error) error {
+	if err := s.Flush(); err != nil {
+		return err
+	}
+	return s.db.View(func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte(bucketUsers)).ForEach(func(k, v []byte) error {
+			r, err := s.decodeUser(string(k), v)
+			if err != nil {
+				return err
+			}
+			return fn(string(k), r)
+		})
+	})
 }
 
 // Group returns the record of the group with externalID, else
@@ -313,11 +430,25 @@ func (s *State) groupByKey(key string) *GroupRecord {
 	return nil
 }
 
-// Len returns the number of users and groups recorded.
-func (s *State) Len() (users, groups int) {
+// groupRecords returns a copy of the group records, by key.
+func (s *State) groupRecords() map[string]*GroupRecord {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.users), len(s.groups)
+	out := make(map[string]*GroupRecord, len(s.groups))
+	for k, r := range s.groups {
+		c := *r
+		c.Members = slices.Clone(r.Members)
+		out[k] = &c
+	}
+	return out
+}
+
+// Len returns the number of users and groups recorded.
+func (s *State) Len() (users, groups int) {
+	_ = s.Flush() // a failure is reported by the next write
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.nusers, len(s.groups)
 }
 
 // groupKey keys a group by its externalId, which survives a rename, else
@@ -353,11 +484,7 @@ func (s *State) SetQuarantine(q *Quarantine) error {
 func (s *State) putUser(userName string, r *UserRecord) error {
 	key := strings.ToLower(userName)
 	s.mu.Lock()
-	if r == nil {
-		delete(s.users, key)
-	} else {
-		s.users[key] = r
-	}
+	s.users[key] = r
 	s.pending = append(s.pending, pendingWrite{bucketUsers, key, valueOrNil(r)})
 	due := len(s.pending) >= batchSize || time.Since(s.lastCommit) >= batchAge
 	err := s.err
@@ -415,9 +542,21 @@ func (s *State) Flush() error {
 	if err != nil || len(batch) == 0 {
 		return err
 	}
+	nusers := 0
 	err = s.db.Update(func(tx *bbolt.Tx) error {
+		nusers = 0
+		users := tx.Bucket([]byte(bucketUsers))
+		users.FillPercent = 0.9 // keys mostly come in order: fuller pages, a smaller file to map
 		for _, w := range batch {
 			b := tx.Bucket([]byte(w.bucket))
+			if w.bucket == bucketUsers {
+				switch had := b.Get([]byte(w.key)) != nil; {
+				case had && w.value == nil:
+					nusers--
+				case !had && w.value != nil:
+					nusers++
+				}
+			}
 			if w.value == nil {
 				if err := b.Delete([]byte(w.key)); err != nil {
 					return err
@@ -439,8 +578,22 @@ func (s *State) Flush() error {
 		s.mu.Lock()
 		s.err = cmp.Or(s.err, err)
 		s.mu.Unlock()
+		return err
 	}
-	return err
+	// The file now holds the batch: forget the users of the batch that no
+	// later write changed.
+	s.mu.Lock()
+	for _, w := range batch {
+		if w.bucket != bucketUsers {
+			continue
+		}
+		if r, ok := s.users[w.key]; ok && (w.value == nil && r == nil || w.value != nil && w.value == any(r)) {
+			delete(s.users, w.key)
+		}
+	}
+	s.nusers += nusers
+	s.mu.Unlock()
+	return nil
 }
 
 // putCycle records c at once and drops the oldest cycles beyond

@@ -81,8 +81,10 @@ func plainLoop(b *testing.B, url string, d *Desired, concurrency int) {
 
 // BenchmarkInitialSync10k: an initial sync of 10,000 users in 30 groups
 // to the in-process server, against plainLoop sending the same requests
-// at the same concurrency. ratio is the sync's throughput over the loop's
-// (the issue asks for ≥ 0.8); req/user is the sync's requests per user.
+// at the same concurrency, each run of one right after a run of the other.
+// ratio is the sync's throughput over the loop's (the issue asks for
+// ≥ 0.8), from the fastest run of each: on a shared machine the other
+// runs measure the neighbours. req/user is the sync's requests per user.
 func BenchmarkInitialSync10k(b *testing.B) {
 	d := genDesired(10000, 30)
 	ctx := context.Background()
@@ -95,19 +97,27 @@ func BenchmarkInitialSync10k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		syncTime += time.Since(start)
+		syncTime = minTime(syncTime, time.Since(start))
 		requests += sum.Requests
 		tg.srv.Close()
 
 		plain := newTarget(b, scimtest.Options{})
 		start = time.Now()
 		plainLoop(b, plain.srv.URL, d, DefaultConcurrency)
-		plainTime += time.Since(start)
+		plainTime = minTime(plainTime, time.Since(start))
 		plain.srv.Close()
 	}
 	b.ReportMetric(plainTime.Seconds()/syncTime.Seconds(), "ratio")
-	b.ReportMetric(float64(len(d.Users))*float64(b.N)/syncTime.Seconds(), "users/s")
+	b.ReportMetric(float64(len(d.Users))/syncTime.Seconds(), "users/s")
 	b.ReportMetric(float64(requests)/float64(b.N)/float64(len(d.Users)), "req/user")
+}
+
+// minTime returns the shorter of a and b, a zero a counting as none.
+func minTime(a, b time.Duration) time.Duration {
+	if a == 0 {
+		return b
+	}
+	return min(a, b)
 }
 
 // BenchmarkResync100k: a re-sync of 100,000 unchanged users in 30 groups,

@@ -206,7 +206,7 @@ func (tg *target) checkExact(d *Desired, gone ...string) {
 	for _, dg := range d.Groups {
 		var hits []*scim.Group
 		for _, m := range groups {
-			if g := decodeAs[scim.Group](tg.t, m); g.ExternalID == dg.ExternalID || strings.EqualFold(g.DisplayName, dg.DisplayName) {
+			if g := decodeAs[scim.Group](tg.t, m); dg.ExternalID != "" && g.ExternalID == dg.ExternalID || strings.EqualFold(g.DisplayName, dg.DisplayName) {
 				hits = append(hits, g)
 			}
 		}

@@ -55,8 +55,11 @@ func TestLayers(t *testing.T) {
 		"config": 2, "verify": 2, "scim": 2, "provision": 3,
 		"verify/verifytest": 3, "scim/scimtest": 3, "internal/peertest": 4, "provision/provisiontest": 4,
 		"cmd/orgctl/internal/sandbox": 4, "cmd/orgctl": 5,
+		// Benchmark tools (scripts/bench-sync.sh), test support too.
+		"provision/provisiontest/nullscim": 4, "provision/provisiontest/gensource": 5,
 	}
-	testSupport := []string{"verify/verifytest", "scim/scimtest", "internal/peertest", "provision/provisiontest"}
+	testSupport := []string{"verify/verifytest", "scim/scimtest", "internal/peertest", "provision/provisiontest",
+		"provision/provisiontest/nullscim", "provision/provisiontest/gensource"}
 	lines := goList(t, "-f", `{{.ImportPath}}={{join .Imports ","}}`, "./...")
 	for _, l := range lines {
 		pkg, imports, _ := strings.Cut(l, "=")
