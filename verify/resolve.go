@@ -106,10 +106,11 @@ func (c *Checker) discoveryServers() ([]string, bool) {
 	return c.Nameservers, false
 }
 
-// ask sends a question to the discovery servers in order until one
+// askServers sends a question to the discovery servers in order until one
 // answers with something other than SERVFAIL or REFUSED; cd asks with
-// checking disabled, past a validating resolver's DNSSEC failure.
-func (c *Checker) ask(ctx context.Context, name string, qtype uint16, cd bool) (*dns.Msg, string, error) {
+// checking disabled, past a validating resolver's DNSSEC failure. Checks
+// call it through ask (cache.go), which keeps what other names reuse.
+func (c *Checker) askServers(ctx context.Context, name string, qtype uint16, cd bool) (*dns.Msg, string, error) {
 	servers, rd := c.discoveryServers()
 	var failures []string
 	var last reply
