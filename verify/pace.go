@@ -14,7 +14,7 @@ import (
 // about 5,000 queries/s on 2 cores, so the ceiling leaves one server
 // unthrottled in the common case and only slows a run that overloads it.
 const (
-	DefaultServerRate = 5000
+	DefaultServerRate = 50000
 	MinServerRate     = 20
 )
 

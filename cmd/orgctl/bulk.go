@@ -282,85 +282,108 @@ func (src *domainSource) inputErr() error {
 }
 
 // History batches: the verification history is written as results come,
-// at most this many checks or this long apart, one transaction each, so
-// that a run killed midway keeps what it did and never holds its results.
+// in transactions of at least historyBatch checks or every historyEvery,
+// so that a run killed midway keeps what it did and never holds its
+// results; historyPending bounds the checks waiting to be written.
 const (
-	historyBatch = 256
-	historyEvery = time.Second
+	historyBatch   = 256
+	historyEvery   = time.Second
+	historyPending = 1 << 14
 )
 
-// historyWriter writes the checks of a run to the store in batches.
+// historyWriter writes the checks of a run to the store on a goroutine of
+// its own: a transaction waits for the disk (fsync), and the results must
+// not wait for it. While one transaction is written the next batch grows,
+// so a slow disk gets fewer, larger transactions; past historyPending
+// checks, add waits, so that memory stays bounded.
 type historyWriter struct {
-	f     *factory
-	mu    sync.Mutex
-	batch []store.DomainCheck
-	last  time.Time
-	stop  chan struct{}
-	done  chan struct{}
-	warn  sync.Once
+	f      *factory
+	mu     sync.Mutex
+	room   *sync.Cond // signalled when the pending batch is taken
+	batch  []store.DomainCheck
+	closed bool
+	wake   chan struct{} // a full batch waits
+	done   chan struct{}
+	warned bool
 }
 
-// newHistoryWriter starts a writer that also flushes every historyEvery
-// while results are slow to come.
+// newHistoryWriter starts the writer.
 func (f *factory) newHistoryWriter() *historyWriter {
-	h := &historyWriter{f: f, last: time.Now(), stop: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(h.done)
-		t := time.NewTicker(historyEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-h.stop:
-				return
-			case <-t.C:
-				h.mu.Lock()
-				if time.Since(h.last) >= historyEvery {
-					h.flushLocked()
-				}
-				h.mu.Unlock()
-			}
-		}
-	}()
+	h := &historyWriter{f: f, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	h.room = sync.NewCond(&h.mu)
+	go h.write()
 	return h
 }
 
-// add queues checks, writing the batch when it is full or old.
+// write takes the pending checks when a batch is full, every
+// historyEvery, and at close, and writes them in one transaction.
+func (h *historyWriter) write() {
+	defer close(h.done)
+	t := time.NewTicker(historyEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.wake:
+		case <-t.C:
+		}
+		h.mu.Lock()
+		b, closed := h.batch, h.closed
+		h.batch = nil
+		h.room.Broadcast()
+		h.mu.Unlock()
+		h.record(b)
+		if closed {
+			return
+		}
+	}
+}
+
+// add queues checks.
 func (h *historyWriter) add(checks []store.DomainCheck) {
 	if len(checks) == 0 {
 		return
 	}
 	h.mu.Lock()
-	defer h.mu.Unlock()
+	for len(h.batch) >= historyPending {
+		h.room.Wait()
+	}
 	h.batch = append(h.batch, checks...)
-	if len(h.batch) >= historyBatch || time.Since(h.last) >= historyEvery {
-		h.flushLocked()
+	full := len(h.batch) >= historyBatch
+	h.mu.Unlock()
+	if full {
+		h.signal()
 	}
 }
 
-// close writes what is left and stops the writer.
-func (h *historyWriter) close() {
-	close(h.stop)
-	<-h.done
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.flushLocked()
+func (h *historyWriter) signal() {
+	select {
+	case h.wake <- struct{}{}:
+	default: // the writer is already woken
+	}
 }
 
-// flushLocked writes the batch; a failure to write is a warning (once),
-// not a failed verification.
-func (h *historyWriter) flushLocked() {
-	h.last = time.Now()
-	if len(h.batch) == 0 {
+// close writes what is left and waits for the writer.
+func (h *historyWriter) close() {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	h.signal()
+	<-h.done
+}
+
+// record writes one batch; a failure to write is a warning (once), not a
+// failed verification.
+func (h *historyWriter) record(batch []store.DomainCheck) {
+	if len(batch) == 0 {
 		return
 	}
-	batch := h.batch
-	h.batch = nil
 	st, err := h.f.openStore()
 	if err == nil {
 		err = st.RecordChecks(batch)
 	}
-	if err != nil {
-		h.warn.Do(func() { h.f.warnf("verification history not saved: %v", err) })
+	if err != nil && !h.warned {
+		h.warned = true
+		h.f.warnf("verification history not saved: %v", err)
 	}
 }
 

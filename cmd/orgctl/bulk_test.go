@@ -218,14 +218,30 @@ func TestHistorySurvivesKill(t *testing.T) {
 	if lines < n {
 		t.Fatalf("got %d results before the output ended, want %d (%v)", lines, n, sc.Err())
 	}
-	// Every result is printed before its history is queued, and a full
-	// batch is written before the next result is printed: after n
-	// results, both full batches are on disk.
+	// The history is written behind the results: wait until both full
+	// batches are in, then kill the run, which still waits for stdin.
+	before := 0
+	for try := 0; before < 2*historyBatch; try++ {
+		if try == 300 {
+			t.Fatalf("%d checks recorded after %d results, want %d", before, n, 2*historyBatch)
+		}
+		time.Sleep(100 * time.Millisecond)
+		before = recordedChecks(t, home, n)
+	}
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
 
+	if got := recordedChecks(t, home, n); got < before {
+		t.Errorf("%d checks recorded after kill -9, want at least the %d seen before", got, before)
+	}
+}
+
+// recordedChecks counts the checks of n0…n(n-1).main.test in the store
+// under home; each domain has at most one.
+func recordedChecks(t *testing.T, home string, n int) int {
+	t.Helper()
 	st, err := store.Open(filepath.Join(home, "orgctl"))
 	if err != nil {
 		t.Fatalf("state after kill -9: %v", err)
@@ -241,7 +257,5 @@ func TestHistorySurvivesKill(t *testing.T) {
 		}
 		recorded += len(hist)
 	}
-	if recorded < 2*historyBatch {
-		t.Errorf("%d of %d checks recorded after kill -9, want at least %d", recorded, n, 2*historyBatch)
-	}
+	return recorded
 }
