@@ -66,9 +66,9 @@ func TestCacheOneDiscoveryPerZone(t *testing.T) {
 	if a1, a2 := countQueries(s1)["n7.main.test. TXT"], countQueries(s2)["n7.main.test. TXT"]; a1 != 1 || a2 != 1 {
 		t.Errorf("authoritative servers got %d and %d TXT queries for n7.main.test, want 1 each", a1, a2)
 	}
-	// Per name: its SOA and TXT at the resolver, its TXT at ns1 and ns2;
-	// discovery adds a handful in all.
-	if sent, max := c.Pacer.Sent(), int64(4*n+10); sent > max {
+	// Per name: its TXT at the resolver, at ns1 and at ns2; the names
+	// checked while the zone was not yet known ask its SOA too.
+	if sent, max := c.Pacer.Sent(), int64(3*n+32+10); sent > max {
 		t.Errorf("sent %d queries for %d names, want at most %d", sent, n, max)
 	}
 }
@@ -86,17 +86,31 @@ func TestPacerBacksOffOnTimeouts(t *testing.T) {
 	if res.Status != verify.StatusError {
 		t.Errorf("status %s, want error", res.Status)
 	}
-	// One TXT query and one SOA query (the zone walk asks the given
-	// servers), each tried 3 times; 6 timeouts halve 400 six times, to the
-	// floor of 20.
-	if got := p.Timeouts(); got != p.Sent() || got < 3 {
-		t.Errorf("timeouts %d of %d sent, want every query (at least 3)", got, p.Sent())
+	// The zone walk (SOA) and the TXT query ask the given server, each
+	// tried 3 times, one after the other: every timeout halves the limits,
+	// down to their floors.
+	if got := p.Timeouts(); got != p.Sent() || got < 6 {
+		t.Errorf("timeouts %d of %d sent, want every query (at least 6)", got, p.Sent())
 	}
 	if got := len(dead.Queries()); int64(got) != p.Sent() {
 		t.Errorf("server received %d queries, pacer counted %d", got, p.Sent())
 	}
-	if got := p.Rate(dead.Addr); got != verify.MinServerRate {
-		t.Errorf("rate after %d timeouts: %v, want the floor %v", p.Timeouts(), got, verify.MinServerRate)
+	if r, w := p.Limits(dead.Addr); r != verify.MinServerRate || w != verify.MinServerWindow {
+		t.Errorf("limits after %d timeouts in a row: %v/s, %d in flight; want the floors %v/s, %d", p.Timeouts(), r, w, verify.MinServerRate, verify.MinServerWindow)
+	}
+
+	// Queries in flight together that time out together halve the
+	// limits once: one overload, one cut. Each name asks twice, one after
+	// the other (the zone walk's SOA, then the TXT): two rounds, two cuts.
+	p = verify.NewPacer(400)
+	c = &verify.Checker{Nameservers: []string{dead.Addr}, Timeout: time.Second, Tries: 1, Pacer: p}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() { _, _ = c.DNS(context.Background(), fmt.Sprintf("n%d.main.test", i), verify.Code{Value: code}) })
+	}
+	wg.Wait()
+	if r, w := p.Limits(dead.Addr); p.Timeouts() != 16 || r != 100 || w != verify.DefaultServerWindow/4 {
+		t.Errorf("after %d timeouts in two rounds of 8: %v/s, %d in flight; want 16 timeouts and two cuts, to 100/s, %d", p.Timeouts(), r, w, verify.DefaultServerWindow/4)
 	}
 
 	live := verifytest.Start(t, verifytest.Options{}, zone(1, "@ IN TXT \""+code+"\"\n"))
@@ -105,8 +119,8 @@ func TestPacerBacksOffOnTimeouts(t *testing.T) {
 	if _, err := c.DNS(context.Background(), "main.test", verify.Code{Value: code}); err != nil {
 		t.Fatal(err)
 	}
-	if got := p.Rate(live.Addr); got != 400 {
-		t.Errorf("rate of a server that answers: %v, want the ceiling 400", got)
+	if r, w := p.Limits(live.Addr); r != 400 || w != verify.DefaultServerWindow {
+		t.Errorf("limits of a server that answered twice: %v/s, %d in flight; want 400 (the ceiling), %d", r, w, verify.DefaultServerWindow)
 	}
 }
 
@@ -179,5 +193,48 @@ func TestRunJobErrAndLost(t *testing.T) {
 		if has != want {
 			t.Errorf("%s (%s): code.lost %v, want %v", d, r.Status, has, want)
 		}
+	}
+}
+
+// TestCacheZoneCut: with a Cache, names of a zone delegated below a zone
+// already known are still checked at the child zone's servers: the
+// parent's referral sends the check back to discovery.
+func TestCacheZoneCut(t *testing.T) {
+	parent := zone(1, "*  IN TXT \""+other+"\"\nsub IN NS ns.sub.main.test.\nns.sub IN A 192.0.2.3\n")
+	child := `$ORIGIN sub.main.test.
+$TTL 300
+@  IN SOA ns.sub.main.test. h.sub.main.test. ( 5 3600 600 86400 60 )
+@  IN NS ns.sub.main.test.
+ns IN A 192.0.2.3
+*  IN TXT "` + code + `"
+`
+	s1 := verifytest.Start(t, verifytest.Options{}, parent)
+	s2 := verifytest.Start(t, verifytest.Options{}, parent)
+	s3 := verifytest.Start(t, verifytest.Options{}, child)
+	r := verifytest.Start(t, verifytest.Options{Recursive: true}, parent, child)
+	c := &verify.Checker{Resolvers: []string{r.Addr}, Timeout: time.Second, Tries: 2,
+		Exchanger: mapExchanger{to: map[string]string{"192.0.2.1:53": s1.Addr, "192.0.2.2:53": s2.Addr, "192.0.2.3:53": s3.Addr}},
+		Cache:     verify.NewCache()}
+	ctx := context.Background()
+	for _, tt := range []struct {
+		domain string
+		zone   string
+		status verify.Status
+	}{
+		{"a.main.test", "main.test.", verify.StatusMismatch}, // caches main.test's NS set
+		{"b.main.test", "main.test.", verify.StatusMismatch},
+		{"x.sub.main.test", "sub.main.test.", verify.StatusVerified},
+		{"y.sub.main.test", "sub.main.test.", verify.StatusVerified},
+	} {
+		res, err := c.DNS(ctx, tt.domain, verify.Code{Value: code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Zone != tt.zone || res.Status != tt.status {
+			t.Errorf("%s: zone %s, status %s (%v); want zone %s, status %s", tt.domain, res.Zone, res.Status, codes(res.Findings), tt.zone, tt.status)
+		}
+	}
+	if n := countQueries(r)["b.main.test. SOA"]; n != 0 {
+		t.Errorf("the resolver was asked b.main.test SOA %d times; want 0: its zone is known", n)
 	}
 }

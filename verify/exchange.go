@@ -138,8 +138,11 @@ func (c *Checker) exchange(ctx context.Context, m *dns.Msg, network, addr string
 		if err := ctxErr(ctx); err != nil {
 			return reply{err: err}
 		}
+		var pace *serverPace
+		var sent time.Time
 		if c.Pacer != nil {
-			if err := c.Pacer.wait(ctx, addr); err != nil {
+			var err error
+			if pace, sent, err = c.Pacer.start(ctx, addr); err != nil {
 				return reply{err: err}
 			}
 		}
@@ -148,8 +151,11 @@ func (c *Checker) exchange(ctx context.Context, m *dns.Msg, network, addr string
 		start := time.Now()
 		resp, rtt, err := c.exchanger().Exchange(ectx, m, network, addr)
 		cancel()
-		if c.Pacer != nil && ctxErr(ctx) == nil {
-			c.Pacer.observe(addr, err != nil && isTimeout(err))
+		if pace != nil {
+			if ctxErr(ctx) != nil {
+				sent = time.Time{} // cut short: says nothing of the server
+			}
+			c.Pacer.end(pace, sent, err != nil && isTimeout(err))
 		}
 		if rtt == 0 {
 			rtt = time.Since(start)

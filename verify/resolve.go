@@ -26,7 +26,7 @@ type target struct {
 // Deep (Diagnose) goes past a DNSSEC failure to show what the
 // authoritative servers hold.
 func (c *Checker) servers(ctx context.Context, res *Result, name string, deep bool) (zone string, targets []target, ok bool) {
-	zone, err := c.findZone(ctx, name, false)
+	zone, err := c.zoneOf(ctx, name, deep)
 	cd := false
 	if err != nil && deep && findingFor(err) == "dns.servfail" {
 		// A validating resolver that answers with checking disabled

@@ -12,8 +12,10 @@ import (
 	"github.com/miekg/dns"
 )
 
-// DefaultConcurrency is how many domains Run checks at once by default.
-const DefaultConcurrency = 8
+// DefaultConcurrency is how many domains Run checks at once by default:
+// the most that make bench measured faster (docs/performance.md); past it
+// the servers' limits (Pacer) hold the queries back anyway.
+const DefaultConcurrency = 128
 
 // Job is one domain to check, with the code it must publish. Domain must
 // be normalized already (internal/domain.Normalize).

@@ -39,6 +39,10 @@ type domainSource struct {
 
 	mu      sync.Mutex
 	badLine error // the first bad line of stdin
+
+	codesOnce sync.Once
+	codes     map[string]store.Code // by domain
+	codesErr  error
 }
 
 // newDomainSource checks the arguments, --file and --code.
@@ -160,39 +164,60 @@ func (src *domainSource) eachStored(fn func(store.Code) error) error {
 // errNoCode says that a domain has no code: none given, none stored.
 var errNoCode = errors.New("no code")
 
+// storedCodes reads every stored code once, in one transaction: one
+// read per domain costs a lock and a transaction each, most of a bulk
+// run's CPU time. It is nil when the store cannot be read.
+func (src *domainSource) storedCodes() (map[string]store.Code, error) {
+	src.codesOnce.Do(func() {
+		st, err := src.f.openStore()
+		if err != nil {
+			src.codesErr = err
+			return
+		}
+		codes, err := st.Codes()
+		if err != nil {
+			src.codesErr = err
+			return
+		}
+		src.codes = make(map[string]store.Code, len(codes))
+		for _, c := range codes {
+			src.codes[c.Domain] = c
+		}
+	})
+	return src.codes, src.codesErr
+}
+
 // job pairs a domain with its code: --code for all, else the stored
 // one. With --stored it also carries when the domain last verified.
 func (src *domainSource) job(d string) (verify.Job, error) {
 	f := src.f
+	codes, err := src.storedCodes()
 	if src.code != "" {
 		j := verify.Job{Domain: d, Code: verify.Code{Value: codegen.Value(src.code)}}
 		// A stored record of the same code still knows its subdomains
 		// and expiry; without a readable store, the code alone is used.
-		if st, _ := f.openStore(); st != nil {
-			if rec, err := st.Code(d); err == nil && rec.Code == src.code {
-				j.Code.Subdomains, j.Code.ExpiresAt = rec.Subdomains, rec.ExpiresAt
-			}
+		if rec, ok := codes[d]; ok && rec.Code == src.code {
+			j.Code.Subdomains, j.Code.ExpiresAt = rec.Subdomains, rec.ExpiresAt
 		}
 		return j, nil
 	}
-	st, err := f.openStore()
 	if err != nil {
 		return verify.Job{}, err
 	}
-	rec, err := st.Code(d)
+	rec, ok := codes[d]
 	switch {
-	case errors.Is(err, store.ErrNotFound):
+	case !ok:
 		return verify.Job{}, fmt.Errorf("%w for %s: none given with --code and none stored in %s", errNoCode, d, f.opts.StateDir)
-	case err != nil:
-		return verify.Job{}, err
 	case rec.RevokedAt != nil:
 		return verify.Job{}, usageErrorf(fmt.Sprintf("run 'orgctl code new %s --force' for a new code, or pass --code", d),
 			"the code of %s was revoked on %s", d, rec.RevokedAt.UTC().Format(time.DateOnly))
 	}
 	j := verify.Job{Domain: d, Code: verify.Code{Value: codegen.Value(rec.Code), ExpiresAt: rec.ExpiresAt, Subdomains: rec.Subdomains}}
 	if src.stored {
-		if last, ok, err := st.LastVerified(d); err == nil && ok {
-			j.Code.LastVerified = last.At
+		if st, err := f.openStore(); err == nil {
+			if last, ok, err := st.LastVerified(d); err == nil && ok {
+				j.Code.LastVerified = last.At
+			}
 		}
 	}
 	return j, nil
@@ -412,8 +437,9 @@ func (s *runSummary) add(r *verify.Result) {
 }
 
 // text is the summary: counts by status and by finding code (warnings
-// and errors), duration, rate and queries sent (-1: not counted).
-func (s *runSummary) text(queries int64) string {
+// and errors), duration, rate, DNS queries sent (-1: not counted) and
+// how many of them timed out (and were retried).
+func (s *runSummary) text(queries, timeouts int64) string {
 	d := time.Since(s.start)
 	var parts []string
 	for _, st := range slices.Sorted(maps.Keys(s.status)) {
@@ -421,7 +447,7 @@ func (s *runSummary) text(queries int64) string {
 	}
 	line := fmt.Sprintf("%d domains in %s (%.0f/s): %s", s.n, d.Round(time.Millisecond), float64(s.n)/max(d.Seconds(), 1e-3), strings.Join(parts, ", "))
 	if queries >= 0 {
-		line += fmt.Sprintf("; %d DNS queries", queries)
+		line += fmt.Sprintf("; %d DNS queries, %d timed out", queries, timeouts)
 	}
 	if len(s.findings) > 0 {
 		var fs []string

@@ -192,6 +192,11 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	// Shared by every domain of the run: one discovery per zone, and a
 	// query rate per server that backs off when the server times out.
 	checker.Cache, checker.Pacer = verify.NewCache(), verify.NewPacer(0)
+	if checker.Exchanger == nil {
+		pool := verify.NewConnPool(checker.Timeout, checker.UDPSize)
+		defer pool.Close()
+		checker.Exchanger = pool
+	}
 	run := verify.RunOptions{Check: checker.Any, Poller: verify.Poller{Wait: opts.Wait, Interval: opts.Interval},
 		Concurrency: cmp.Or(opts.Concurrency, verify.DefaultConcurrency)}
 	switch {
@@ -235,7 +240,7 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 		if opts.Method == verify.MethodHTTP {
 			queries = -1
 		}
-		fmt.Fprintf(f.io.ErrOut, "orgctl: %s\n", stats.text(queries))
+		fmt.Fprintf(f.io.ErrOut, "orgctl: %s\n", stats.text(queries, checker.Pacer.Timeouts()))
 	}
 	if err != nil {
 		return err
