@@ -56,9 +56,13 @@ vet:
 staticcheck:
 	$(GO) tool staticcheck ./...
 
-## bench: benchmarks of the library and of whole runs against local servers.
-bench:
+## bench: benchmarks of the library (go test -bench) and of whole processes against BIND and a
+## validating Unbound started on 127.0.0.1 (scripts/bench.sh): orgctl against dig, xargs dig and a
+## minimal cobra + viper binary, with peak RSS. Offline; docs/performance.md has the results.
+bench: build
+	$(GO) build -o bin/cobraviper ./scripts/cobraviper
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	scripts/bench.sh $(BIN)
 
 ## fuzz: run each fuzz target briefly.
 fuzz:

@@ -192,7 +192,12 @@ echo "(c) start-up: orgctl version ${o} ms, minimal cobra+viper ${m} ms: ratio $
 
 # ---- (d) peak RSS --------------------------------------------------------------------------
 t0=$(now)
-/usr/bin/time -v -o "$W/rss.time" "$ORGCTL" verify dns - --code "$UUID" -o jsonl ${CONCURRENCY:+--concurrency "$CONCURRENCY"} <"$W/rss.txt" >"$W/rss.jsonl" || true
+# Straight to BIND (--nameserver): through Unbound, each of 100,000 new
+# wildcard names costs the validating resolver a fresh NSEC proof, and the
+# run would measure Unbound (about 500 names/s once its cache is full) for
+# minutes; the memory of orgctl's pipeline is the same either way.
+/usr/bin/time -v -o "$W/rss.time" "$ORGCTL" verify dns - --code "$UUID" -o jsonl --nameserver "127.0.0.1:$AUTH_PORT" \
+	${CONCURRENCY:+--concurrency "$CONCURRENCY"} <"$W/rss.txt" >"$W/rss.jsonl" || true
 t1=$(now)
 kb=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$W/rss.time")
-echo "(d) peak RSS for $RSS_N domains: $((kb / 1024)) MiB (target <= 100 MiB); $(rate "$RSS_N" "$t0" "$t1") names/s ($(count "$W/rss.jsonl"))"
+echo "(d) peak RSS for $RSS_N domains (authoritative only): $((kb / 1024)) MiB (target <= 100 MiB); $(rate "$RSS_N" "$t0" "$t1") names/s ($(count "$W/rss.jsonl"))"
