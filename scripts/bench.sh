@@ -192,11 +192,11 @@ echo "(c) start-up: orgctl version ${o} ms, minimal cobra+viper ${m} ms: ratio $
 
 # ---- (d) peak RSS --------------------------------------------------------------------------
 t0=$(now)
-# Straight to BIND (--nameserver): through Unbound, each of 100,000 new
+# Straight to BIND (--nameserver, no resolver): through Unbound, each of 100,000 new
 # wildcard names costs the validating resolver a fresh NSEC proof, and the
 # run would measure Unbound (about 500 names/s once its cache is full) for
 # minutes; the memory of orgctl's pipeline is the same either way.
-/usr/bin/time -v -o "$W/rss.time" "$ORGCTL" verify dns - --code "$UUID" -o jsonl --nameserver "127.0.0.1:$AUTH_PORT" \
+env -u ORGCTL_RESOLVER /usr/bin/time -v -o "$W/rss.time" "$ORGCTL" verify dns - --code "$UUID" -o jsonl --nameserver "127.0.0.1:$AUTH_PORT" \
 	${CONCURRENCY:+--concurrency "$CONCURRENCY"} <"$W/rss.txt" >"$W/rss.jsonl" || true
 t1=$(now)
 kb=$(awk -F: '/Maximum resident set size/ { gsub(/ /, "", $2); print $2 }' "$W/rss.time")
