@@ -17,6 +17,12 @@ type Desired struct {
 	// the reason: out of scope, or a domain that is not verified. A
 	// skipped user never appears in any request.
 	Skipped []Skip
+	// Attributes are the SCIM attribute paths the mapping manages for this
+	// source (userName, name.givenName, emails[type eq "work"].value, the
+	// enterprise ones with their URN…): the sync compares and sets these
+	// and leaves the others as the server holds them. An attribute mapped
+	// from a field the source lacks is not among them.
+	Attributes []string
 }
 
 // DesiredUser is one user as the target should hold it.

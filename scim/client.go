@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -56,6 +57,10 @@ type Config struct {
 	MembersPerPatch int
 	// Retry bounds retries of failed attempts.
 	Retry Retry
+	// Connections is how many idle connections to the service are kept
+	// open for reuse: one per worker of a concurrent caller (default 2,
+	// net/http's).
+	Connections int
 	// OnRequest, when set, is called after every HTTP attempt (for -v
 	// tracing), from the goroutine making the request: it must be safe
 	// for concurrent use when the Client is.
@@ -71,7 +76,7 @@ type Retry struct {
 	Attempts      int           // attempts per request, the first included (default 5)
 	Base          time.Duration // first backoff bound (default 500 ms)
 	Max           time.Duration // largest backoff bound (default 30 s)
-	MaxRetryAfter time.Duration // cap on a server's Retry-After (default 60 s)
+	MaxRetryAfter time.Duration // longest Retry-After waited for; a longer one ends the request (default 60 s)
 }
 
 // RequestInfo describes one HTTP attempt, for Config.OnRequest. It holds
@@ -108,6 +113,13 @@ func WithClock(now func() time.Time) Option {
 // tests, or to route requests elsewhere.
 func WithTransport(rt http.RoundTripper) Option {
 	return func(c *Client) { c.hc.Transport = rt }
+}
+
+// WithWrapTransport wraps the client's own transport (which carries
+// CAFile and Connections) with wrap: a request pacer, a recorder. Unlike
+// WithTransport it keeps what Config asked for.
+func WithWrapTransport(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return func(c *Client) { c.hc.Transport = wrap(c.hc.Transport) }
 }
 
 // Client talks to one SCIM service. It is safe for concurrent use; what
@@ -152,21 +164,24 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		return nil, err
 	}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if cfg.Connections > 0 {
+		transport.MaxIdleConnsPerHost = cfg.Connections
+	}
 	transport.TLSClientConfig = tlsConf
 	c := &Client{
 		root:            strings.TrimSuffix(base.String(), "/"),
 		rootPath:        strings.TrimSuffix(base.EscapedPath(), "/"),
 		token:           cfg.Token,
-		userAgent:       or(cfg.UserAgent, DefaultUserAgent),
-		timeout:         or(cfg.Timeout, DefaultTimeout),
-		pageSize:        or(cfg.PageSize, DefaultPageSize),
-		maxPages:        or(cfg.MaxPages, DefaultMaxPages),
-		membersPerPatch: or(cfg.MembersPerPatch, DefaultMembersPerPatch),
+		userAgent:       cmp.Or(cfg.UserAgent, DefaultUserAgent),
+		timeout:         cmp.Or(cfg.Timeout, DefaultTimeout),
+		pageSize:        cmp.Or(cfg.PageSize, DefaultPageSize),
+		maxPages:        cmp.Or(cfg.MaxPages, DefaultMaxPages),
+		membersPerPatch: cmp.Or(cfg.MembersPerPatch, DefaultMembersPerPatch),
 		retry: Retry{
-			Attempts:      or(cfg.Retry.Attempts, DefaultAttempts),
-			Base:          or(cfg.Retry.Base, DefaultBackoffBase),
-			Max:           or(cfg.Retry.Max, DefaultBackoffMax),
-			MaxRetryAfter: or(cfg.Retry.MaxRetryAfter, DefaultMaxRetryAfter),
+			Attempts:      cmp.Or(cfg.Retry.Attempts, DefaultAttempts),
+			Base:          cmp.Or(cfg.Retry.Base, DefaultBackoffBase),
+			Max:           cmp.Or(cfg.Retry.Max, DefaultBackoffMax),
+			MaxRetryAfter: cmp.Or(cfg.Retry.MaxRetryAfter, DefaultMaxRetryAfter),
 		},
 		onRequest: cfg.OnRequest,
 		hc: &http.Client{
@@ -184,15 +199,6 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	return c, nil
-}
-
-// or returns v, or def when v is not positive.
-func or[T int | time.Duration | string](v, def T) T {
-	var zero T
-	if v <= zero {
-		return def
-	}
-	return v
 }
 
 // String names the service, never the token.

@@ -195,7 +195,10 @@ func (c *Client) retryHTTP(resp *response, attempt int) (bool, time.Duration) {
 	switch resp.status {
 	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
 		if d, ok := c.retryAfter(resp.header.Get("Retry-After")); ok {
-			return true, d
+			// Never earlier than the server asked: a wait longer than
+			// the client may take ends the request with the server's
+			// answer instead.
+			return d <= c.retry.MaxRetryAfter, d
 		}
 		return true, c.backoff(attempt)
 	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
@@ -204,8 +207,7 @@ func (c *Client) retryHTTP(resp *response, attempt int) (bool, time.Duration) {
 	return false, 0
 }
 
-// retryAfter reads a Retry-After header: seconds or an HTTP date, capped
-// at Retry.MaxRetryAfter.
+// retryAfter reads a Retry-After header: seconds or an HTTP date.
 func (c *Client) retryAfter(v string) (time.Duration, bool) {
 	v = strings.TrimSpace(v)
 	var d time.Duration
@@ -216,7 +218,7 @@ func (c *Client) retryAfter(v string) (time.Duration, bool) {
 	} else {
 		return 0, false
 	}
-	return min(d, c.retry.MaxRetryAfter), true
+	return d, true
 }
 
 // backoff is the delay before attempt+1: full jitter, uniform in

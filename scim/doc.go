@@ -56,8 +56,9 @@
 //
 // # Retries
 //
-// 429 waits for Retry-After (seconds or an HTTP date, capped at
-// Retry.MaxRetryAfter, 60 s), or backs off when there is none. 500, 502,
+// 429 waits for Retry-After (seconds or an HTTP date), never less; a
+// Retry-After over Retry.MaxRetryAfter (60 s) is not waited for: the
+// request ends with the server's 429. Without one it backs off. 500, 502,
 // 503 (Retry-After honoured too), 504, attempt timeouts, and connections
 // reset, refused or closed without a response are retried with exponential
 // backoff and full jitter: before attempt n+1 a delay drawn uniformly from

@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -42,7 +43,7 @@ func TestErrorParsing(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", or(tt.ctype, "application/scim+json"))
+				w.Header().Set("Content-Type", cmp.Or(tt.ctype, "application/scim+json"))
 				w.Header().Set("Location", "https://elsewhere/scim/v2/Users/u1")
 				w.WriteHeader(tt.status)
 				w.Write([]byte(tt.body))

@@ -219,6 +219,9 @@ func (c *Client) RemoveMembers(ctx context.Context, groupID string, ids ...strin
 // changeMembers adds (or removes) those of ids that are not (or are)
 // members yet.
 func (c *Client) changeMembers(ctx context.Context, groupID string, ids []string, add bool) (*MemberChanges, error) {
+	if len(ids) == 0 {
+		return &MemberChanges{}, nil // nothing to read or send
+	}
 	have, err := c.memberSet(ctx, groupID, ids)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -106,7 +107,7 @@ func TestListPagination(t *testing.T) {
 					t.Fatalf("user %d is %s, want %s", i, u.ID, want)
 				}
 			}
-			want := or(tt.cfg.PageSize, DefaultPageSize)
+			want := cmp.Or(tt.cfg.PageSize, DefaultPageSize)
 			for _, c := range p.sawCounts {
 				if c != want {
 					t.Errorf("count=%d asked, want %d", c, want)

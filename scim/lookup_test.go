@@ -20,7 +20,7 @@ const lookupToken = "lookup-t0ken"
 // client of it.
 func strictServer(t *testing.T) (*scimtest.Server, *scim.Client) {
 	t.Helper()
-	srv := scimtest.Start(t, scimtest.Options{Token: lookupToken, StrictPatch: true})
+	srv := scimtest.Start(t, scimtest.Options{Token: lookupToken})
 	c, err := scim.New(scim.Config{URL: srv.URL, Token: scim.NewToken(lookupToken)})
 	if err != nil {
 		t.Fatal(err)

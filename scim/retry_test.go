@@ -33,13 +33,15 @@ func TestRetryAfter(t *testing.T) {
 		retryAfter string
 		max        time.Duration
 		want       time.Duration
+		noRetry    bool // the wait is over max: the request ends with the 429
 	}{
-		{"seconds", 429, "3", 0, 3 * time.Second},
-		{"HTTP date", 429, now.Add(7 * time.Second).Format(http.TimeFormat), 0, 7 * time.Second},
-		{"date in the past", 429, now.Add(-time.Hour).Format(http.TimeFormat), 0, 0},
-		{"capped at 60 s", 429, "3600", 0, 60 * time.Second},
-		{"capped as configured", 429, "3600", 5 * time.Second, 5 * time.Second},
-		{"503 with Retry-After", 503, "2", 0, 2 * time.Second},
+		{"seconds", 429, "3", 0, 3 * time.Second, false},
+		{"HTTP date", 429, now.Add(7 * time.Second).Format(http.TimeFormat), 0, 7 * time.Second, false},
+		{"date in the past", 429, now.Add(-time.Hour).Format(http.TimeFormat), 0, 0, false},
+		{"over 60 s: not retried early", 429, "3600", 0, 0, true},
+		{"over the configured wait", 429, "6", 5 * time.Second, 0, true},
+		{"at the configured wait", 429, "5", 5 * time.Second, 5 * time.Second, false},
+		{"503 with Retry-After", 503, "2", 0, 2 * time.Second, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,7 +52,15 @@ func TestRetryAfter(t *testing.T) {
 			var infos []RequestInfo
 			c, sl := newClient(t, s, Config{Retry: Retry{MaxRetryAfter: tt.max}, OnRequest: func(i RequestInfo) { infos = append(infos, i) }},
 				WithClock(func() time.Time { return now }))
-			if _, err := c.GetUser(context.Background(), "u1"); err != nil {
+			_, err := c.GetUser(context.Background(), "u1")
+			if tt.noRetry {
+				var se *Error
+				if !errors.As(err, &se) || se.Status != tt.status || calls.Load() != 1 || len(sl.got()) != 0 {
+					t.Errorf("err %v after %d attempts and waits %v, want the %d at once", err, calls.Load(), sl.got(), tt.status)
+				}
+				return
+			}
+			if err != nil {
 				t.Fatal(err)
 			}
 			if got := sl.got(); !slices.Equal(got, []time.Duration{tt.want}) {

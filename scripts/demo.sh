@@ -2,8 +2,9 @@
 # An offline walk-through of orgctl against the sandbox: start local DNS
 # servers and a web server on 127.0.0.1, create a code, watch verification
 # fail, publish the file and see the HTTP method pass, publish the record and
-# see the DNS method pass, provision users to the sandbox's SCIM service, stop
-# the sandbox. Nothing leaves this machine.
+# see the DNS method pass, provision users to the sandbox's SCIM service one by
+# one and then a whole directory with scim sync (dry run, apply, a change, a
+# re-run that writes nothing), stop the sandbox. Nothing leaves this machine.
 set -euo pipefail
 
 orgctl=$(realpath "${1:-bin/orgctl}")
@@ -98,6 +99,39 @@ show "$orgctl" scim groups remove-members Engineering bob@example.test
 show "$orgctl" scim users deactivate bob@example.test
 show "$orgctl" scim groups get Engineering
 show "$orgctl" scim users list
+
+step "Provision a whole directory from a file: orgctl scim sync runs one provisioning cycle, as Entra ID does"
+users="$work/users.csv"
+cat >"$users" <<'CSV'
+userName,externalId,active,name.givenName,name.familyName,department,employeeNumber,groups
+alice@example.test,e-1,true,Alice,Liddell,Mathematics,00017,Engineering; Readers
+bob@example.test,e-2,true,Bob,Builder,Construction,00042,Engineering
+carol@example.test,e-3,true,Carol,Danvers,"Flight, Test",00099,Engineering
+dave@example.test,e-4,true,Dave,O'Brien,Support,00100,Readers
+Erin@Example.Test,e-5,true,Érin,Müller,Research,00101,Readers
+mallory@unverified.test,e-6,true,Mallory,Mallet,Sales,00666,Readers
+CSV
+show cat "$users"
+
+step "A dry run first: the plan (alice, bob and carol exist already and are adopted; mallory's domain is not verified)"
+expect_status 0 "$orgctl" scim sync "$users" --dry-run -v
+
+step "Apply the plan"
+expect_status 0 "$orgctl" scim sync "$users"
+
+step "The directory changes: carol moves to Support, dave leaves (he is deactivated, not deleted)"
+sed -i -e 's/"Flight, Test",00099,Engineering/Support,00099,Engineering; Readers/' -e '/^dave@/d' "$users"
+show cat "$users"
+expect_status 0 "$orgctl" scim sync "$users" --dry-run -v
+expect_status 0 "$orgctl" scim sync "$users"
+
+step "Run it again: an unchanged source sends no write request"
+expect_status 0 "$orgctl" scim sync "$users"
+show "$orgctl" scim groups get Readers
+
+step "A source with a mistake is refused before anything is sent (exit status 2)"
+printf 'userName,active\nfrank@example.test,yes\n' >"$work/bad.csv"
+expect_status 2 "$orgctl" scim sync "$work/bad.csv"
 
 step "Stop the sandbox"
 kill -INT "$sandbox_pid"

@@ -15,6 +15,12 @@ type Checker struct {
 	// Nameservers, when set, are used as the authoritative servers
 	// (host:port) instead of discovering them.
 	Nameservers []string
+	// Roots are the servers (host:port) where Diagnose starts a walk down
+	// the delegations when the resolvers cannot name the servers of any
+	// zone above the name: RootHints() on a real network. Nil means no
+	// walk from the top (a test or a closed network must never send
+	// queries to the Internet's root servers).
+	Roots []string
 	// NSPort is the port of authoritative servers found by discovery.
 	NSPort int
 	// Timeout and Tries bound each exchange; only timeouts and network

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"fmt"
 	"net"
 	"slices"
@@ -36,6 +37,10 @@ func classifyAuth(s Server) authState {
 		return stateFailed
 	case s.Rcode == "SERVFAIL":
 		return stateFailed
+	case s.referral:
+		// A parent's server asked in the zone's place (the zone could not
+		// be found): it is not at fault, and gives no answer to judge.
+		return stateFailed
 	case s.Rcode != "NOERROR" && s.Rcode != "NXDOMAIN":
 		return stateLame
 	case !s.AA:
@@ -64,7 +69,7 @@ func (c *Checker) decide(res *Result, auth authOutcome, resolvers []Server) {
 			}
 			rest = append(rest, s)
 		}
-		c.judgeResolvers(res, rest, false)
+		c.judgeResolvers(res, rest, false, false)
 		return
 	}
 	if auth.err == StatusError {
@@ -74,13 +79,21 @@ func (c *Checker) decide(res *Result, auth authOutcome, resolvers []Server) {
 
 	counts := map[authState]int{}
 	var reachable []Server
+	var down []string // the servers that did not answer
 	for _, s := range auth.servers {
 		st := classifyAuth(s)
 		counts[st]++
 		if st != stateUnreachable {
 			reachable = append(reachable, s)
+		} else {
+			down = append(down, serverLabel(s))
 		}
-		c.serverFindings(res, s, st)
+	}
+	for _, s := range auth.servers {
+		if len(reachable) > 0 || classifyAuth(s) != stateUnreachable {
+			// When none answers, the error below names them all.
+			c.serverFindings(res, s, classifyAuth(s))
+		}
 	}
 
 	if len(auth.servers) == 0 {
@@ -100,11 +113,15 @@ func (c *Checker) decide(res *Result, auth authOutcome, resolvers []Server) {
 				break
 			}
 		}
-		res.addf("dns.ns_unreachable", SeverityError,
-			"make sure the name servers are up and reachable on UDP and TCP port 53, then retry",
-			"none of the %d authoritative server addresses of %s answered%s", len(auth.servers), res.Zone, seen)
+		f := Finding{Code: "dns.ns_unreachable", Severity: SeverityError,
+			Message: fmt.Sprintf("none of the %d authoritative server addresses of %s answered: %s%s", len(auth.servers), res.Zone, strings.Join(down, ", "), seen),
+			Fix:     fmt.Sprintf("make sure the name servers of %s are up and reachable on UDP and TCP port 53, or delegate the zone to servers that answer", strings.TrimSuffix(res.Zone, "."))}
+		if len(down) == 1 {
+			f.Server = down[0]
+		}
+		res.add(f)
 		res.setStatus(StatusError)
-		c.judgeResolvers(res, resolvers, false)
+		c.judgeResolvers(res, resolvers, false, true)
 		return
 	}
 	if counts[stateFailed] == len(reachable) {
@@ -135,7 +152,7 @@ func (c *Checker) decide(res *Result, auth authOutcome, resolvers []Server) {
 			}
 		}
 	}
-	c.judgeResolvers(res, resolvers, res.Verified)
+	c.judgeResolvers(res, resolvers, res.Verified, false)
 }
 
 // serverFindings reports what is wrong with one authoritative server.
@@ -183,6 +200,7 @@ func (c *Checker) missing(res *Result, reachable []Server, want string) Status {
 	status := StatusNotFound
 	var values []string
 	var nx, nodata bool
+	var nxs Server // the first NXDOMAIN answer
 	for _, s := range reachable {
 		if classifyAuth(s) != stateMissing {
 			continue
@@ -190,6 +208,9 @@ func (c *Checker) missing(res *Result, reachable []Server, want string) Status {
 		values = append(values, s.Found...)
 		switch {
 		case s.Rcode == "NXDOMAIN":
+			if !nx {
+				nxs = s
+			}
 			nx = true
 		case len(s.Found) == 0:
 			nodata = true
@@ -225,6 +246,12 @@ func (c *Checker) missing(res *Result, reachable []Server, want string) Status {
 	switch {
 	case near:
 		status = StatusMismatch
+	case nx && aliasEnd(res.Name, nxs) != "":
+		end := aliasEnd(res.Name, nxs)
+		zone := strings.TrimSuffix(cmp.Or(nxs.soaZone, res.Zone), ".")
+		res.addf("dns.nxdomain", SeverityError,
+			fmt.Sprintf("a TXT record cannot sit beside a CNAME: remove the CNAME at %s and add the TXT record there, or publish the code at %s (in the zone %s)", res.Name, end, zone),
+			"%s is an alias (CNAME) for %s, which does not exist: NXDOMAIN from the authoritative servers of %s, the target's zone", res.Name, end, zone)
 	case nx:
 		res.addf("dns.nxdomain", SeverityError, fmt.Sprintf("add a TXT record at %s with the value %s", res.Name, want),
 			"%s does not exist (NXDOMAIN from the authoritative servers of %s)", res.Name, res.Zone)
@@ -271,9 +298,18 @@ func (c *Checker) inconsistent(res *Result, reachable []Server) {
 }
 
 // judgeResolvers compares the resolvers' view with the authoritative one.
-func (c *Checker) judgeResolvers(res *Result, resolvers []Server, authVerified bool) {
+// AuthDown says that no authoritative server answered: a resolver that
+// fails then fails because of them, which is said, not blamed on it.
+func (c *Checker) judgeResolvers(res *Result, resolvers []Server, authVerified, authDown bool) {
 	for _, s := range resolvers {
 		switch {
+		case authDown && (s.Error != "" || s.Rcode == "SERVFAIL"):
+			what := s.Error
+			if what == "" {
+				what = "SERVFAIL" + edeSuffix(s.EDE)
+			}
+			res.add(Finding{Code: "dns.resolver_unreachable", Severity: SeverityInfo, Server: s.Server,
+				Message: fmt.Sprintf("the resolver %s gives no answer for %s (%s) because the zone's name servers do not answer it either", s.Server, s.Name, what)})
 		case s.Error != "":
 			res.add(Finding{Code: "dns.resolver_unreachable", Severity: SeverityWarning, Server: s.Server,
 				Message: fmt.Sprintf("the resolver %s did not answer for %s: %s", s.Server, s.Name, s.Error),
@@ -296,7 +332,7 @@ func (c *Checker) judgeResolvers(res *Result, resolvers []Server, authVerified b
 			}
 			if s.negative || s.Rcode == "NXDOMAIN" {
 				res.add(Finding{Code: "dns.negative_cached", Severity: SeverityError, Server: s.Server,
-					Message: fmt.Sprintf("the resolver %s still answers %s for %s from its cache; about %ds left (negative TTL, RFC 2308)",
+					Message: fmt.Sprintf("the resolver %s still answers %s for %s from its cache; about %ds left (the TTL it returns on the cached answer, RFC 2308)",
 						s.Server, negativeWord(s), s.Name, s.TTL),
 					Fix: "wait for the negative TTL to pass; lower the SOA minimum TTL to shorten it next time"})
 			} else {
@@ -354,4 +390,17 @@ func digCD(name, server string) string {
 		cmd += " -p " + port
 	}
 	return cmd
+}
+
+// aliasEnd is, when the answer s for name came through an alias, the name
+// at the end of the chain (the one that does not exist for an NXDOMAIN);
+// "" when name itself was answered.
+func aliasEnd(name string, s Server) string {
+	if len(s.CNAMEs) > 0 {
+		return s.CNAMEs[len(s.CNAMEs)-1]
+	}
+	if s.Name != "" && !strings.EqualFold(s.Name, name) {
+		return s.Name
+	}
+	return ""
 }

@@ -2,6 +2,8 @@ package verify
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -46,12 +48,34 @@ func (c *Checker) Diagnose(ctx context.Context, domain string, code Code) (*Resu
 			explain(s)
 		}
 	}
+	sameCause(d, h)
 	res := combine(d, h)
 	// A diagnosis lists what both methods found, as its report does;
 	// each method's own list stays in DNS and HTTP.
 	res.Findings = append(append([]Finding{}, d.Findings...), h.Findings...)
 	res.Unused = unusedMethod(res)
 	return res, nil
+}
+
+// sameCause points the HTTP method's failure to look up the host's
+// address at the cause that the DNS method found for the same resolvers'
+// failure (name servers that do not answer, DNSSEC), instead of at the
+// resolvers.
+func sameCause(d, h *Result) {
+	i := slices.IndexFunc(d.Findings, func(f Finding) bool {
+		return f.Severity == SeverityError && (f.Code == "dns.dnssec_bogus" || f.Code == "dns.ns_unreachable") && f.Fix != ""
+	})
+	if i < 0 {
+		return
+	}
+	cause := d.Findings[i]
+	for j := range h.Findings {
+		f := &h.Findings[j]
+		if strings.HasPrefix(f.Code, "dns.") && strings.HasPrefix(f.Message, "the address of ") {
+			f.Message += fmt.Sprintf("; the cause is the DNS method's (%s)", cause.Code)
+			f.Fix = cause.Fix
+		}
+	}
 }
 
 // explain fills in each finding's Why from the catalogue, and its
@@ -85,15 +109,18 @@ func (c *Checker) recheckServfail(ctx context.Context, resolvers []Server) {
 	wg.Wait()
 }
 
-// bogus reports a discovery SERVFAIL that went away with CD=1.
-func (c *Checker) bogus(res *Result, err error, name string) {
+// bogus reports a discovery SERVFAIL that went away with CD=1; zone is
+// the zone found with CD=1, whose chain of trust it reads.
+func (c *Checker) bogus(ctx context.Context, res *Result, err error, name, zone string) {
 	le, _ := err.(*lookupError)
 	server := ""
 	var ede []ExtendedError
 	if le != nil {
 		server, ede = le.server, le.ede
 	}
-	res.add(bogusFinding(server, name+" SOA", "NOERROR", ede))
+	f := bogusFinding(server, name+" SOA", "NOERROR", ede)
+	c.staleDS(ctx, &f, zone)
+	res.add(f)
 }
 
 // bogusFinding is the dns.dnssec_bogus finding for a resolver that
@@ -279,17 +306,49 @@ func (c *Checker) probeNames(ctx context.Context, res *Result, domain string, au
 			targets = append(targets, t)
 		}
 	}
+	// A wildcard below name answers every probe there with the same
+	// record: found as letsdebug does, by a random label, it is said
+	// once, and the probes it answers say nothing more.
+	wild, wildServer, isWild := c.lookTXT(ctx, targets, randomLabel()+"."+name, res.Expected)
+	if isWild {
+		add(wildcardFinding(name, auth.zone, wild, wildServer, res.Expected))
+	}
 	var wg sync.WaitGroup
 	for _, p := range probes {
 		wg.Go(func() {
 			v, server, ok := c.lookTXT(ctx, targets, p.name, res.Expected)
-			if !ok {
+			if !ok || isWild && v == wild && dns.IsSubDomain(name, dns.CanonicalName(p.name)) {
 				return
 			}
 			add(c.misplaced(p.code, name, p.name, auth.zone, v, server, res.Expected, apex))
 		})
 	}
 	wg.Wait()
+}
+
+// randomLabel is a label no zone holds, to find a wildcard.
+func randomLabel() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "orgctl-" + hex.EncodeToString(b[:])
+}
+
+// wildcardFinding is the dns.wildcard finding: the code (or the near miss
+// v) is published as *.name, which answers for every name below name but
+// not for name itself.
+func wildcardFinding(name, zone, v, server, want string) Finding {
+	what, also := "the code", ""
+	if v != want {
+		what = "a near miss of the code"
+		if m, ok := classify(v, want); ok {
+			what, also = m.what, "; and "+m.fix
+		}
+	}
+	return Finding{Code: "dns.wildcard", Severity: SeverityError, Server: server, Found: v,
+		Message: fmt.Sprintf("%s is published as a wildcard, *.%s: any name below %s returns it (a random one does), but a wildcard does not cover %s itself, which exists (the zone apex, or an empty non-terminal with names below it)",
+			what, name, name, name),
+		Fix: fmt.Sprintf("publish the TXT record at %s itself (host %s in the zone %s); the wildcard can go%s",
+			name, hostLabel(name, zone), strings.TrimSuffix(zone, "."), also)}
 }
 
 // misplaced is the finding for the code (or a near miss, v) found at
@@ -377,7 +436,7 @@ func (c *Checker) probeCut(ctx context.Context, res *Result, domain string, add 
 	if err != nil || reg == bare {
 		return
 	}
-	parentZone, err := c.findZone(ctx, name[off:], false)
+	parentZone, _, err := c.findZone(ctx, name[off:], false)
 	if err != nil || parentZone == "." {
 		return
 	}

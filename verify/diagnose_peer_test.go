@@ -3,6 +3,7 @@ package verify_test
 import (
 	"context"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -341,6 +342,10 @@ func TestDiagnoseMisplacedPeers(t *testing.T) {
 		bindZone("ok.test.", 1, ns("ok.test."), "@ "+strays+"ok.test "+strays+"www "+strays),
 		// nothing anywhere: no misplaced record to report either
 		bindZone("plain.test.", 1, ns("plain.test."), "@ IN TXT \"v=spf1 -all\"\n"),
+		// the code as a wildcard under an empty non-terminal (ent exists
+		// only through the names below it), and at the apex
+		bindZone("wild.test.", 1, ns("wild.test."), "*.ent "+strays),
+		bindZone("star.test.", 1, ns("star.test."), "* "+strays),
 	}
 	b := peertest.StartBIND(t, peertest.BINDOptions{}, zones...)
 	var stubs []peertest.Stub
@@ -362,11 +367,17 @@ func TestDiagnoseMisplacedPeers(t *testing.T) {
 		{"atwww.test", nil, verify.StatusNotFound, []string{"dns.wrong_name", "dns.nodata"}, []string{"dns.doubled_origin"}, "www.atwww.test."},
 		{"ok.test", nil, verify.StatusVerified, nil, []string{"dns.doubled_origin", "dns.wrong_name"}, ""},
 		{"plain.test", nil, verify.StatusNotFound, []string{"dns.no_code"}, []string{"dns.doubled_origin", "dns.wrong_name"}, ""},
+		{"ent.wild.test", nil, verify.StatusNotFound, []string{"dns.wildcard", "dns.nodata"}, []string{"dns.wrong_name", "dns.doubled_origin"}, "*.ent.wild.test."},
+		{"star.test", nil, verify.StatusNotFound, []string{"dns.wildcard", "dns.nodata"}, []string{"dns.wrong_name", "dns.doubled_origin"}, "*.star.test."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.domain, func(t *testing.T) {
 			r := peerDiagnose(t, c, tt.domain, verify.Code{Value: code, Subdomains: tt.subs})
 			expect(t, r.DNS, tt.status, tt.want, tt.absent)
+			// One wildcard is one finding, not one per probed name.
+			if n := len(slices.DeleteFunc(slices.Clone(r.DNS.Findings), func(f verify.Finding) bool { return f.Code != "dns.wildcard" })); n > 1 {
+				t.Errorf("%d dns.wildcard findings, want one", n)
+			}
 			if tt.found == "" {
 				return
 			}

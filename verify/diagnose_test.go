@@ -243,6 +243,14 @@ func diagCases() []diagCase {
 					t.Errorf("wrong name %+v", f)
 				}
 			}},
+		{name: "dns code as a wildcard", w: diagWorld{ns1: diagZone("* IN TXT \"" + code + "\"\n")},
+			method: verify.MethodDNS, status: verify.StatusNotFound, want: []string{"dns.wildcard", "dns.nodata"},
+			absent: []string{"dns.wrong_name", "dns.doubled_origin"},
+			check: func(t *testing.T, _ *verify.Checker, r *verify.Result) {
+				if f := diagMust(t, r.Findings, "dns.wildcard"); !strings.Contains(f.Message, "*.main.test.") || f.Found != code || !strings.Contains(f.Fix, "host @") {
+					t.Errorf("wildcard %+v", f)
+				}
+			}},
 		{name: "dns near miss at _logmein", w: diagWorld{ns1: diagZone("_logmein IN TXT \"" + strings.ToUpper(code) + "\"\n")},
 			method: verify.MethodDNS, status: verify.StatusNotFound, want: []string{"dns.wrong_name"},
 			check: func(t *testing.T, _ *verify.Checker, r *verify.Result) {
@@ -396,6 +404,13 @@ func diagCases() []diagCase {
 			}
 			io.WriteString(w, code)
 		}))}, method: verify.MethodHTTP, status: verify.StatusNotFound, want: []string{"http.status", "http.blocked"}},
+		{name: "http behind a Cloudflare challenge", w: diagWorld{ns1: page, sites: at(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cf-Ray", "8a1b2c3d4e5f6a7b-FRA")
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, "<!DOCTYPE html><head><title>Just a moment...</title></head>")
+		}))}, method: verify.MethodHTTP, status: verify.StatusNotFound, want: []string{"http.middlebox"}, absent: []string{"http.status", "http.blocked"}},
+		{name: "http port 80 speaks HTTPS", w: diagWorld{ns1: page, sites: at(serve(400, "<center>The plain HTTP request was sent to HTTPS port</center>"))},
+			method: verify.MethodHTTP, status: verify.StatusNotFound, want: []string{"http.https_on_http_port"}, absent: []string{"http.status"}},
 		{name: "http catch-all page", w: diagWorld{ns1: page, sites: at(serve(200, html))},
 			method: verify.MethodHTTP, status: verify.StatusMismatch, want: []string{"http.html", "http.soft_404"}},
 		{name: "http file under /.well-known", w: diagWorld{ns1: page, sites: at(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

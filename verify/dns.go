@@ -213,6 +213,7 @@ func (c *Checker) serverResult(r reply, t target, role, name, want string) Serve
 	s.Rcode = dns.RcodeToString[m.Rcode]
 	s.AA = m.Authoritative
 	s.EDE = edeOf(m)
+	s.referral = isReferral(m)
 
 	cnames := map[string]string{}
 	for _, rr := range m.Answer {
@@ -252,6 +253,10 @@ func (c *Checker) serverResult(r reply, t target, role, name, want string) Serve
 		for _, rr := range m.Ns {
 			if soa, ok := rr.(*dns.SOA); ok {
 				s.negative = true
+				s.soaZone = dns.CanonicalName(soa.Hdr.Name)
+				// A resolver returns its cached negative answer with the
+				// SOA's TTL counting down: that, not the SOA minimum, is
+				// what it still holds.
 				s.TTL = min(soa.Hdr.Ttl, soa.Minttl)
 				s.Serial = soa.Serial
 			}

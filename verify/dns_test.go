@@ -339,3 +339,31 @@ func TestAllAuthoritativeUnreachableNeverPasses(t *testing.T) {
 		t.Errorf("message %q does not say what the resolver saw", msg)
 	}
 }
+
+// TestNegativeCacheTimeLeft: the time left is what the resolver still
+// holds, the TTL it returns on the SOA of its cached negative answer
+// (counting down, RFC 2308 §5), not the zone's full negative TTL.
+func TestNegativeCacheTimeLeft(t *testing.T) {
+	apexOK := zone(1, "@ IN TXT \""+code+"\"\n")
+	for _, tt := range []struct {
+		name    string
+		soaTTL  int   // the SOA's TTL in the resolver's answer
+		wantTTL int64 // the time left
+	}{
+		{"resolver holds 7 s more", 7, 7},
+		{"the full negative TTL (SOA minimum 60) caps it", 300, 60},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cached := strings.Replace(zone(0, ""), "@ 300 IN SOA", fmt.Sprintf("@ %d IN SOA", tt.soaTTL), 1)
+			c := world{ns1: apexOK, resolver: []string{cached, otherZone("")}}.checker(t)
+			res, err := c.DNS(context.Background(), "main.test", verify.Code{Value: code})
+			if err != nil {
+				t.Fatal(err)
+			}
+			expect(t, res, verify.StatusPropagating, []string{"dns.negative_cached"}, nil)
+			if res.TimeLeftSeconds != tt.wantTTL {
+				t.Errorf("time left %ds, want %ds", res.TimeLeftSeconds, tt.wantTTL)
+			}
+		})
+	}
+}

@@ -32,7 +32,12 @@
 // provider accepts either.
 //
 // [Checker.Diagnose] runs both methods with every probe that can explain a
-// failure, for support staff.
+// failure, for support staff. When the resolvers cannot find the zone
+// (SERVFAIL, timeouts), it follows the referrals itself, from the closest
+// parent zone the resolvers can name (else [Checker.Roots]: the CLI sets
+// [RootHints] when it uses the system's resolvers), so that the zone's own servers are asked and named, never its
+// parent's; and it names what answers in the web server's place (a CDN or
+// WAF challenge, a cookie challenge, a router's page, HTTPS on port 80).
 //
 // Many domains are checked with [Run], which streams one result per [Job]
 // as each finishes (or in input order with Ordered), a bounded number at a

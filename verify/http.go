@@ -72,6 +72,8 @@ type Hop struct {
 	TLSError    string `json:"tls_error,omitempty"` // the certificate did not verify
 	Error       string `json:"error,omitempty"`     // why there is no response
 	DurationMS  int64  `json:"duration_ms"`
+	// header is the response's, to recognize what answered (middleboxes).
+	header http.Header
 }
 
 // Address is what one address of the host served.
@@ -205,7 +207,7 @@ func (c *Checker) fetchAll(ctx context.Context, start string, t dialTarget, want
 	if msg, ok := redirectSummary(ch.addr.Hops); ok {
 		ch.findings = append([]Finding{{Code: "http.redirect", Severity: SeverityInfo, Message: msg, Server: ch.addr.Address}}, ch.findings...)
 	}
-	if final == nil {
+	if final == nil || ch.middlebox(final, body) {
 		return ch.addr, ch.findings
 	}
 	switch {
@@ -387,6 +389,8 @@ func (ch *chain) failed(kind string, hop Hop, first bool) {
 		fix = "start a web server on the host, or open its port (80 for http, 443 for https) in the firewall"
 	case "http.tls":
 		fix = "fix the web server's TLS configuration (certificate, protocol versions), or serve the file over plain http"
+	case "http.https_on_http_port":
+		fix = "make port 80 serve plain HTTP: a port forward or listener points port 80 at an HTTPS service"
 	default:
 		fix = "fix the redirect: its target cannot be reached"
 	}
@@ -563,12 +567,13 @@ func (c *Checker) get(ctx context.Context, u *url.URL, t dialTarget, first bool,
 	hop.StatusCode = resp.StatusCode
 	hop.Location = resp.Header.Get("Location")
 	hop.ContentType = resp.Header.Get("Content-Type")
-	if resp.StatusCode == http.StatusOK {
-		body, err = io.ReadAll(io.LimitReader(resp.Body, ReadLimit))
-		if err != nil {
-			hop.Error, failure = describeHTTP(err, nil, false)
-			return hop, nil, failure
-		}
+	hop.header = resp.Header
+	// Any answer's body is read: a page that is not the file tells what
+	// stands in front of the web server.
+	body, err = io.ReadAll(io.LimitReader(resp.Body, ReadLimit))
+	if err != nil && resp.StatusCode == http.StatusOK {
+		hop.Error, failure = describeHTTP(err, nil, false)
+		return hop, nil, failure
 	}
 	c.tracef("http GET %s: %d (%s)", u, resp.StatusCode, connected)
 	return hop, body, ""
@@ -630,6 +635,8 @@ func describeHTTP(err, dialErr error, tlsHop bool) (string, string) {
 		return "no connection within the connect timeout", "http.timeout"
 	case dialErr != nil:
 		return "could not connect: " + unwrapOp(dialErr), "http.refused"
+	case !tlsHop && tlsOnPlain(err):
+		return "the server answered the plain HTTP request with TLS bytes: it speaks HTTPS on this port", "http.https_on_http_port"
 	case tlsHop && strings.Contains(err.Error(), "TLS handshake timeout"):
 		return "the TLS handshake did not finish in time", "http.timeout"
 	case timeout:

@@ -52,6 +52,7 @@ two    IN TXT "` + code + `"
 wrong  IN TXT "` + other + `"
 www    IN A 192.0.2.80
 alias  IN CNAME verify.other.test.
+dangling IN CNAME gone.other.test.
 loop1  IN CNAME loop2.main.test.
 loop2  IN CNAME loop1.main.test.
 ` + bigAt("big")
@@ -140,6 +141,25 @@ func TestBINDUnbound(t *testing.T) {
 		{"down.test", verify.StatusVerified, []string{"dns.ns_unreachable"}, nil},
 		{"broken.test", verify.StatusError, []string{"dns.servfail"}, nil},
 	}
+	// An alias to a name that does not exist: the NXDOMAIN is the
+	// target zone's, and the fix says what can be done about a CNAME.
+	t.Run("dangling.main.test", func(t *testing.T) {
+		res, err := p.checker.DNS(context.Background(), "dangling.main.test", verify.Code{Value: code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		expect(t, res, verify.StatusNotFound, []string{"dns.nxdomain", "dns.cname"}, nil)
+		for _, f := range res.Findings {
+			if f.Code != "dns.nxdomain" {
+				continue
+			}
+			for _, want := range []string{"gone.other.test. (", "authoritative servers of other.test, the target's zone", "remove the CNAME at dangling.main.test.", "publish the code at gone.other.test."} {
+				if !strings.Contains(f.Message+" ("+f.Fix, want) {
+					t.Errorf("nxdomain finding %q (fix %q) lacks %q", f.Message, f.Fix, want)
+				}
+			}
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := *p.checker

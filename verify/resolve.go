@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,14 +27,39 @@ type target struct {
 // Deep (Diagnose) goes past a DNSSEC failure to show what the
 // authoritative servers hold.
 func (c *Checker) servers(ctx context.Context, res *Result, name string, deep bool) (zone string, targets []target, ok bool) {
-	zone, err := c.zoneOf(ctx, name, deep)
+	zone, skipped, err := c.zoneOf(ctx, name, deep)
+	// failure is why the resolvers could not name the zone, or a SERVFAIL
+	// they gave below the zone they named, which may then be a parent's.
+	failure := cmp.Or(err, skipped)
 	cd := false
-	if err != nil && deep && findingFor(err) == "dns.servfail" {
+	if failure != nil && deep && findingFor(failure) == "dns.servfail" {
 		// A validating resolver that answers with checking disabled
 		// fails DNSSEC validation: name it, and go on with CD=1.
-		if z, cdErr := c.findZone(ctx, name, true); cdErr == nil {
-			c.bogus(res, err, name)
+		if z, _, cdErr := c.findZone(ctx, name, true); cdErr == nil && (err != nil || z != zone) {
+			c.bogus(ctx, res, failure, name, z)
 			cd, zone, err = true, z, nil
+		}
+	}
+	if !cd && failure != nil && deep && len(c.Nameservers) == 0 && ctxErr(ctx) == nil {
+		// Past resolvers that fail, the zone's own servers are found by
+		// following referrals, never its parent's asked in their place.
+		// The walk starts where the resolvers could still answer: at the
+		// zone they named, else above the name they failed on.
+		start := zone
+		if err != nil {
+			off, end := dns.NextLabel(dns.CanonicalName(name), 0)
+			start = "."
+			if !end {
+				start = dns.CanonicalName(name)[off:]
+			}
+		}
+		if d, ok := c.walk(ctx, name, start); ok && (err != nil || d.zone != zone) {
+			f := resolverFailure(failure, d)
+			if f.Server == "" && len(c.Resolvers) == 1 {
+				f.Server = c.Resolvers[0] // a timeout names no server
+			}
+			res.add(f)
+			return d.zone, d.targets, true
 		}
 	}
 	if err != nil && len(c.Nameservers) > 0 && ctxErr(ctx) == nil {
@@ -46,7 +72,9 @@ func (c *Checker) servers(ctx context.Context, res *Result, name string, deep bo
 		return "", targets, true
 	}
 	if err != nil {
-		fix := "check that the resolvers are reachable (--resolver)"
+		// A resolver that times out is often waiting on the zone's own
+		// dead name servers: Diagnose walks the delegation to tell.
+		fix := "check that the resolvers are reachable (--resolver); if they are, the zone's own name servers may not answer them: orgctl diagnose follows the delegation to find out"
 		switch findingFor(err) {
 		case "dns.ns_unreachable":
 			fix = "check that the name servers answer on UDP and TCP port 53 (--nameserver)"
@@ -144,8 +172,9 @@ func (c *Checker) askServers(ctx context.Context, name string, qtype uint16, cd 
 }
 
 // findZone walks from name towards the root until an SOA record names the
-// zone that holds name; cd as for ask.
-func (c *Checker) findZone(ctx context.Context, name string, cd bool) (string, error) {
+// zone that holds name; cd as for ask. Skipped is the first SERVFAIL passed
+// on the way up, when a zone was found above it.
+func (c *Checker) findZone(ctx context.Context, name string, cd bool) (zone string, skipped, err error) {
 	cur := dns.CanonicalName(name)
 	var first error
 	for {
@@ -160,30 +189,30 @@ func (c *Checker) findZone(ctx context.Context, name string, cd bool) (string, e
 			}
 			off, end := dns.NextLabel(cur, 0)
 			if end {
-				return "", first
+				return "", nil, first
 			}
 			cur = cur[off:]
 			continue
 		}
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		for _, rr := range m.Answer {
 			if soa, ok := rr.(*dns.SOA); ok && strings.EqualFold(soa.Hdr.Name, cur) {
-				return dns.CanonicalName(soa.Hdr.Name), nil
+				return dns.CanonicalName(soa.Hdr.Name), first, nil
 			}
 		}
 		for _, rr := range m.Ns {
 			if soa, ok := rr.(*dns.SOA); ok && dns.IsSubDomain(soa.Hdr.Name, name) {
-				return dns.CanonicalName(soa.Hdr.Name), nil
+				return dns.CanonicalName(soa.Hdr.Name), first, nil
 			}
 		}
 		off, end := dns.NextLabel(cur, 0)
 		if end {
 			if first != nil {
-				return "", first
+				return "", nil, first
 			}
-			return ".", nil
+			return ".", nil, nil
 		}
 		cur = cur[off:]
 	}

@@ -98,6 +98,12 @@ type Server struct {
 	System   bool `json:"system,omitempty"`
 	strings  [][]string
 	negative bool
+	// referral marks an answer that delegates the name to other servers:
+	// a parent zone's, which is never lame for it.
+	referral bool
+	// soaZone is the zone of the SOA record in a negative answer: the
+	// zone that says the name does not exist.
+	soaZone string
 }
 
 // ExtendedError is one RFC 8914 extended DNS error.

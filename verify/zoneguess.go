@@ -7,17 +7,17 @@ import (
 	"github.com/miekg/dns"
 )
 
-// zoneOf is findZone, except that in a bulk run (c.Cache set) a name
+// zoneOf is findZone(ctx, name, false), except that in a bulk run (c.Cache set) a name
 // below a zone whose NS set the Cache holds is taken to be in that zone
 // without asking: the per-name SOA question is most of what a name costs
 // the resolvers after the first name of a zone. The guess is checked by
 // the zone's servers themselves: authoritative sees a referral or an
 // answer without the AA bit and asks again without it (zoneChecked).
 // Deep checks (Diagnose) never guess: they look for zone cuts.
-func (c *Checker) zoneOf(ctx context.Context, name string, deep bool) (string, error) {
+func (c *Checker) zoneOf(ctx context.Context, name string, deep bool) (zone string, skipped, err error) {
 	if c.Cache != nil && !deep {
 		if z, ok := c.Cache.zone(name); ok {
-			return z, nil
+			return z, nil, nil
 		}
 	}
 	return c.findZone(ctx, name, false)

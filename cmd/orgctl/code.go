@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -378,29 +377,6 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 		}
 		return usageErrorf("see '"+cmd.CommandPath()+" --help'", "%s takes %d argument (%s), got %d", cmd.CommandPath(), n, what, len(args))
 	}
-}
-
-// writeJSON prints one value as indented JSON, or as one line for jsonl.
-func writeJSON(w io.Writer, format string, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	if format == "json" {
-		enc.SetIndent("", "  ")
-	}
-	return enc.Encode(v)
-}
-
-// writeJSONList prints a list: an array for json, a line each for jsonl.
-func writeJSONList[T any](w io.Writer, format string, vs []T) error {
-	if format == "json" {
-		return writeJSON(w, format, vs)
-	}
-	for _, v := range vs {
-		if err := writeJSON(w, format, v); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // human renders a duration roughly: "9 days", "3 hours", "5 minutes".

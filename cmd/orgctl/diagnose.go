@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/orgctl/orgctl/codegen"
 	"github.com/orgctl/orgctl/config"
 	"github.com/orgctl/orgctl/internal/english"
 	"github.com/orgctl/orgctl/internal/store"
@@ -80,54 +79,16 @@ func (f *factory) resolvConf() ([]string, error) {
 	return config.SystemResolvers(config.ResolvConf)
 }
 
-// knownCode describes a code by what the store holds of it: whose code it
-// is, how old, and whether it was replaced.
+// knownCode describes a code by what the store holds of it (whose code
+// it is, how old, whether it was replaced), reading the codes once.
 func (f *factory) knownCode(st *store.Store) func(string) (string, bool) {
+	codes, err := st.Codes()
 	return func(uuid string) (string, bool) {
-		codes, err := st.Codes()
 		if err != nil {
 			return "", false
 		}
-		now := f.now()
-		for _, c := range codes {
-			if c.Code == uuid {
-				desc := fmt.Sprintf("the current code of %s, generated %s", c.Domain, ago(c.CreatedAt, now))
-				switch {
-				case c.RevokedAt != nil:
-					desc += ", revoked on " + c.RevokedAt.UTC().Format(time.DateOnly)
-				case c.Expired(now):
-					desc += ", expired on " + c.ExpiresAt.UTC().Format(time.DateOnly)
-				}
-				return desc, true
-			}
-			// Previous is newest first: each was replaced by the one
-			// before it in the list, the first by the current code.
-			newer := c
-			for _, p := range c.Previous {
-				if p.Code == uuid {
-					return fmt.Sprintf("an earlier code of %s, generated %s and replaced on %s by %s",
-						p.Domain, ago(p.CreatedAt, now), newer.CreatedAt.UTC().Format(time.DateOnly), codegen.Value(newer.Code)), true
-				}
-				newer = p
-			}
-		}
-		return "", false
+		return store.DescribeCode(codes, uuid, f.now())
 	}
-}
-
-// ago formats t as "on 2026-11-01 (27 days ago)".
-func ago(t, now time.Time) string {
-	days := int(now.Sub(t).Hours() / 24)
-	var rel string
-	switch {
-	case days <= 0:
-		rel = "today"
-	case days == 1:
-		rel = "1 day ago"
-	default:
-		rel = fmt.Sprintf("%d days ago", days)
-	}
-	return fmt.Sprintf("on %s (%s)", t.UTC().Format(time.DateOnly), rel)
 }
 
 // diagnoseReport prints diagnose's text report of one domain:

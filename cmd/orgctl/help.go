@@ -13,10 +13,12 @@ const exitCodesHelp = `orgctl's exit status tells scripts what happened:
 
   0    success: every requested domain verified / the command did what was asked
   1    could not complete: network failure, timeout, SERVFAIL, internal error
-       (indeterminate: retry later)
+       (indeterminate: retry later); a sync in which some objects failed,
+       or another sync of the same service is running
   2    usage or configuration error: bad flag, bad domain, bad config file,
-       missing code, state that cannot be used (a damaged state file, one
-       from a newer orgctl, a state directory that cannot be made or read)
+       missing code, a bad sync source (nothing was sent), state that cannot
+       be used (a damaged state file, one from a newer orgctl, a state
+       directory that cannot be made or read)
   3    checked, and at least one domain is not verified (not_found, mismatch,
        propagating or partial)
   4    authentication or authorization failed (SCIM 401/403, missing token)

@@ -7,6 +7,11 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/orgctl/orgctl/config"
+	"github.com/orgctl/orgctl/provision"
+	"github.com/orgctl/orgctl/scim"
+	"github.com/orgctl/orgctl/verify"
 )
 
 // snakeCase is the shape of every key of orgctl's own JSON (DESIGN.md §2).
@@ -82,5 +87,27 @@ func TestJSONKeyProblemsFindsBadKeys(t *testing.T) {
 	got := jsonKeyProblems(reflect.TypeFor[outer]())
 	if len(got) != 2 {
 		t.Fatalf("got %q, want the camelCase key and the untagged field", got)
+	}
+}
+
+// TestJSONShapes holds every object orgctl prints with -o json to
+// snake_case keys (DESIGN.md §2). A new printed type belongs in this list.
+// SCIM resources (scim.User, scim.Group) marshal themselves with RFC
+// 7643's attribute names and are not orgctl's to rename.
+func TestJSONShapes(t *testing.T) {
+	for _, typ := range []reflect.Type{
+		reflect.TypeFor[verify.Result](),
+		reflect.TypeFor[codeView](),
+		reflect.TypeFor[config.Setting](),
+		reflect.TypeFor[scimTestView](),
+		reflect.TypeFor[scim.TestResult](),
+		reflect.TypeFor[scim.MemberChanges](),
+		reflect.TypeFor[provision.Skip](),
+		reflect.TypeFor[provision.Plan](),
+		reflect.TypeFor[provision.Summary](),
+	} {
+		for _, p := range jsonKeyProblems(typ) {
+			t.Errorf("%s: %s", typ, p)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/orgctl/orgctl/config"
 	"github.com/orgctl/orgctl/internal/store"
+	"github.com/orgctl/orgctl/scim"
 	"github.com/orgctl/orgctl/verify"
 )
 
@@ -41,9 +42,15 @@ type factory struct {
 	viper     *viper.Viper // the config file's contents, for keys that are not flags (scim.token)
 	lookupEnv func(string) (string, bool)
 	now       func() time.Time
-	traceMu   sync.Mutex
+	// after waits between the cycles of `scim sync --every`; tests make
+	// it return at once.
+	after   func(time.Duration) <-chan time.Time
+	traceMu sync.Mutex
 	// tune, set by tests, adjusts each Checker (shorter timeouts).
 	tune func(*verify.Checker)
+	// tuneSCIM, set by tests, adjusts each SCIM client's config (shorter
+	// backoff).
+	tuneSCIM func(*scim.Config)
 	// readResolvConf, set by tests, replaces reading /etc/resolv.conf
 	// for diagnose's split-horizon comparison.
 	readResolvConf func() ([]string, error)
@@ -62,7 +69,7 @@ func execute(ctx context.Context, args []string, io *IOStreams, lookupEnv func(s
 }
 
 func newFactory(io *IOStreams, lookupEnv func(string) (string, bool)) *factory {
-	return &factory{io: io, opts: &globalOptions{}, lookupEnv: lookupEnv, now: time.Now}
+	return &factory{io: io, opts: &globalOptions{}, lookupEnv: lookupEnv, now: time.Now, after: time.After}
 }
 
 // executeWith runs args with a prepared factory (tests set its clock and

@@ -53,12 +53,18 @@ requests (429 with Retry-After, 5xx, timeouts, resets) are retried with backoff.
 	pf.StringVar(&o.CAFile, "ca-file", "", "PEM file of CA certificates to trust as well as the system's (a private CA)")
 	_ = pf.SetAnnotation("url", config.AnnotationKey, []string{"scim.url"})
 	_ = pf.SetAnnotation("ca-file", config.AnnotationKey, []string{"scim.ca_file"})
-	cmd.AddCommand(newSCIMTestCmd(f, o, nil), newSCIMUsersCmd(f, o), newSCIMGroupsCmd(f, o))
+	cmd.AddCommand(newSCIMTestCmd(f, o, nil), newSCIMUsersCmd(f, o), newSCIMGroupsCmd(f, o), newSCIMSyncCmd(f, o, nil))
 	return cmd
 }
 
 // scimClient builds the client from the flags, the token and the config.
 func (f *factory) scimClient(o *scimOptions) (*scim.Client, error) {
+	return f.scimClientWith(o, nil)
+}
+
+// scimClientWith is scimClient with a say in the Config (tune) and
+// client options: what a sync adds (connections per worker, a pacer).
+func (f *factory) scimClientWith(o *scimOptions, tune func(*scim.Config), opts ...scim.Option) (*scim.Client, error) {
 	if o.URL == "" {
 		return nil, usageErrorf("give --url https://…/scim/v2, or set ORGCTL_SCIM_URL or scim.url in the config file", "no SCIM service URL")
 	}
@@ -88,7 +94,13 @@ func (f *factory) scimClient(o *scimOptions) (*scim.Client, error) {
 			fmt.Fprintln(f.io.ErrOut, line)
 		}
 	}
-	c, err := scim.New(cfg)
+	if tune != nil {
+		tune(&cfg)
+	}
+	if f.tuneSCIM != nil {
+		f.tuneSCIM(&cfg)
+	}
+	c, err := scim.New(cfg, opts...)
 	switch {
 	case errors.Is(err, scim.ErrNoToken):
 		return nil, &cliError{code: exitAuth, err: err, hint: "set " + tokenEnv + ", or scim.token in the config file (chmod 600)"}

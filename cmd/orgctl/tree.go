@@ -125,6 +125,12 @@ func (f *factory) allSettings(root *cobra.Command) (config.Settings, error) {
 		keys[k] = true
 		c := *fl // the same value; no shorthand, which two commands may share
 		c.Shorthand = ""
+		if others.Lookup(c.Name) != nil {
+			// Two commands' flags of one name with different keys
+			// (code new --force, scim sync --force): the key tells them
+			// apart here.
+			c.Name = k
+		}
 		others.AddFlag(&c)
 	})
 	settings, err := config.Apply(f.viper, others, f.lookupEnv)

@@ -401,6 +401,13 @@ func (f *factory) checker() (*verify.Checker, error) {
 			return nil, usageError(err, "give resolvers with --resolver HOST:PORT")
 		}
 		c.Resolvers = rs
+		if o.NSPort == 53 {
+			// The system's view of the real DNS: diagnose may walk
+			// down from the root servers when the resolvers fail. With
+			// --resolver, --nameserver or --ns-port (a test, a sandbox,
+			// a closed network) it never asks them.
+			c.Roots = verify.RootHints()
+		}
 	}
 	if f.tune != nil {
 		f.tune(c)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"github.com/orgctl/orgctl/config"
 	"slices"
 	"strings"
 	"testing"
@@ -31,13 +32,21 @@ func runCmd(t *testing.T, tty bool, env map[string]string, args ...string) (code
 // runTuned is runCmd with a hook that adjusts the checker (timeouts).
 func runTuned(t *testing.T, tune func(*verify.Checker), tty bool, env map[string]string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return runWith(context.Background(), t, func(f *factory) { f.tune = tune }, tty, env, args...)
+}
+
+// runWith is runCmd with a context and a hook that adjusts the factory.
+func runWith(ctx context.Context, t *testing.T, tune func(*factory), tty bool, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	io, _, out, errOut := testIO(tty)
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	f := newFactory(io, lookup)
 	f.now = func() time.Time { return time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC) }
-	f.tune = tune
 	f.readResolvConf = func() ([]string, error) { return nil, nil } // tests never ask the system's resolvers
-	code = executeWith(context.Background(), f, args)
+	if tune != nil {
+		tune(f)
+	}
+	code = executeWith(ctx, f, args)
 	return code, out.String(), errOut.String()
 }
 
@@ -257,6 +266,37 @@ func TestCutShortEveryDomain(t *testing.T) {
 		slices.Sort(gotDomains)
 		if !slices.Equal(gotDomains, domains) {
 			t.Errorf("%s: objects for %v, want one for each of %v", format, gotDomains, domains)
+		}
+	}
+}
+
+// Diagnose may walk down from the Internet's root servers only when orgctl
+// uses the system's resolvers on the standard port: a run pointed at test
+// or sandbox servers (--resolver, --nameserver, --ns-port) never asks them.
+func TestCheckerRoots(t *testing.T) {
+	if _, err := config.SystemResolvers(config.ResolvConf); err != nil {
+		t.Skipf("no system resolvers to test with: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		set  func(o *globalOptions)
+		want bool
+	}{
+		{"system resolvers", func(o *globalOptions) {}, true},
+		{"--resolver", func(o *globalOptions) { o.Resolvers = []string{"127.0.0.1:5353"} }, false},
+		{"--nameserver", func(o *globalOptions) { o.Nameservers = []string{"127.0.0.1:5300"} }, false},
+		{"--ns-port", func(o *globalOptions) { o.NSPort = 5300 }, false},
+	} {
+		io, _, _, _ := testIO(false)
+		f := newFactory(io, func(string) (string, bool) { return "", false })
+		f.opts.NSPort = 53
+		tc.set(f.opts)
+		c, err := f.checker()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := len(c.Roots) > 0; got != tc.want {
+			t.Errorf("%s: roots %v, want roots: %v", tc.name, c.Roots, tc.want)
 		}
 	}
 }

@@ -103,12 +103,6 @@ type Options struct {
 	// kept once. Members listed twice in a POST or PUT are kept once
 	// either way.
 	DuplicateMemberOnAdd bool
-
-	// StrictPatch is ignored.
-	//
-	// Deprecated: PATCH is strict by default; set Lax to imitate a lenient
-	// service.
-	StrictPatch bool
 }
 
 // Lax lists the leniencies of PATCH that real services have and RFC 7644
