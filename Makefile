@@ -56,9 +56,15 @@ vet:
 staticcheck:
 	$(GO) tool staticcheck ./...
 
-## bench: benchmarks of the library and of whole runs against local servers.
-bench:
+## bench: benchmarks of the library (go test -bench) and of whole processes against BIND and a
+## validating Unbound started on 127.0.0.1 (scripts/bench.sh): orgctl against dig, xargs dig and a
+## minimal cobra + viper binary, with peak RSS. Offline; docs/performance.md has the results.
+## Then bench-sync: the sync's targets (issue 13).
+bench: build
+	$(GO) build -o bin/cobraviper ./scripts/cobraviper
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	scripts/bench.sh $(BIN)
+	$(MAKE) bench-sync
 
 ## bench-sync: the performance targets of `orgctl scim sync` (issue 13) in one run, offline, each printed
 ## with its target: initial-sync throughput against a plain loop, re-sync of 100,000 users (library and

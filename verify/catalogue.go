@@ -69,6 +69,8 @@ var catalogue = []Entry{
 		"below a delegation, resolvers ask the child zone's servers only; records for that name kept in the parent zone are never served"},
 	{"code.expired", "the code has expired",
 		"the provider accepts a code only within its validity (10 days by default); after that it needs a new one"},
+	{"code.lost", "the domain verified before and no longer does",
+		"providers re-check verified domains; one whose record or file is gone loses its verified state"},
 
 	{"http.not_found", "the file is not there (404/410, or no address)",
 		"the provider fetches exactly http://DOMAIN/logmein-verification-code.txt"},

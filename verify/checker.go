@@ -45,6 +45,12 @@ type Checker struct {
 	// false for a code it does not know. The wrong_code findings end with
 	// it.
 	KnownCode func(uuid string) (desc string, ok bool)
+	// Cache, when set, keeps discovery answers across checks (a bulk
+	// run); share it only between Checkers with the same Resolvers.
+	Cache *Cache
+	// Pacer, when set, paces the queries to each server and counts them;
+	// nil sends them as fast as the checks ask.
+	Pacer *Pacer
 	// HTTPOptions configure the HTTP method.
 	HTTPOptions
 }
@@ -58,6 +64,10 @@ type Code struct {
 	ExpiresAt time.Time
 	// Subdomains are further names (FQDNs) that must carry the code.
 	Subdomains []string
+	// LastVerified, when set, is when the domain last verified (the
+	// history of orgctl verify --stored): Run gives a result that is
+	// checked and not verified now a code.lost finding naming it.
+	LastVerified time.Time
 }
 
 func (c *Checker) now() time.Time {

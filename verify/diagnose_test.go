@@ -589,7 +589,7 @@ func TestDiagnoseProducesEveryCode(t *testing.T) {
 // runOnly reports whether a catalogue code comes from Run rather than a
 // check (TestRunCutShort holds those).
 func runOnly(code string) bool {
-	return code == verify.CodeCancelled || code == verify.CodeFailed
+	return code == verify.CodeCancelled || code == verify.CodeFailed || code == verify.CodeLost
 }
 
 // diagRank orders statuses from best to worst, as the package does.

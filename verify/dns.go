@@ -99,16 +99,27 @@ func (c *Checker) authoritative(ctx context.Context, res *Result, name, want str
 		}
 		seen[cur] = true
 
+		found := len(res.Findings)
 		zone, targets, ok := c.servers(ctx, res, cur, deep)
 		if !ok {
 			out.err = StatusError
 			return out
 		}
+		answers := c.askAll(ctx, targets, cur, want)
+		if c.Cache != nil && !deep && len(c.Nameservers) == 0 && unsure(answers) {
+			// The zone may have come from the Cache (zoneguess.go):
+			// find it again, with the findings of that search only.
+			res.Findings = res.Findings[:found]
+			if zone, targets, ok = c.uncached().servers(ctx, res, cur, deep); !ok {
+				out.err = StatusError
+				return out
+			}
+			answers = c.askAll(ctx, targets, cur, want)
+		}
 		if hop == 0 {
 			res.Zone = zone
 			out.zone, out.targets = zone, targets
 		}
-		answers := c.askAll(ctx, targets, cur, want)
 		if disagree(answers) {
 			c.fillSerials(ctx, zone, targets, answers)
 		}

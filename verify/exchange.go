@@ -138,11 +138,25 @@ func (c *Checker) exchange(ctx context.Context, m *dns.Msg, network, addr string
 		if err := ctxErr(ctx); err != nil {
 			return reply{err: err}
 		}
+		var pace *serverPace
+		var sent time.Time
+		if c.Pacer != nil {
+			var err error
+			if pace, sent, err = c.Pacer.start(ctx, addr); err != nil {
+				return reply{err: err}
+			}
+		}
 		m.Id = dns.Id()
 		ectx, cancel := context.WithTimeout(ctx, c.timeout())
 		start := time.Now()
 		resp, rtt, err := c.exchanger().Exchange(ectx, m, network, addr)
 		cancel()
+		if pace != nil {
+			if ctxErr(ctx) != nil {
+				sent = time.Time{} // cut short: says nothing of the server
+			}
+			c.Pacer.end(pace, sent, err != nil && isTimeout(err))
+		}
 		if rtt == 0 {
 			rtt = time.Since(start)
 		}
@@ -179,8 +193,7 @@ func describe(err error, network string) error {
 	if err == nil {
 		return nil
 	}
-	var ne net.Error
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+	if isTimeout(err) {
 		return fmt.Errorf("no answer over %s (timeout)", network)
 	}
 	if errors.Is(err, context.Canceled) {
@@ -190,6 +203,12 @@ func describe(err error, network string) error {
 		return fmt.Errorf("connection refused over %s (nothing listens on that port)", network)
 	}
 	return fmt.Errorf("%s: %w", network, err)
+}
+
+// isTimeout reports whether err says an exchange got no answer in time.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
 // ctxErr is ctx.Err(), but also reports a deadline that has passed before

@@ -27,7 +27,7 @@ type target struct {
 // Deep (Diagnose) goes past a DNSSEC failure to show what the
 // authoritative servers hold.
 func (c *Checker) servers(ctx context.Context, res *Result, name string, deep bool) (zone string, targets []target, ok bool) {
-	zone, skipped, err := c.findZone(ctx, name, false)
+	zone, skipped, err := c.zoneOf(ctx, name, deep)
 	// failure is why the resolvers could not name the zone, or a SERVFAIL
 	// they gave below the zone they named, which may then be a parent's.
 	failure := cmp.Or(err, skipped)
@@ -134,10 +134,11 @@ func (c *Checker) discoveryServers() ([]string, bool) {
 	return c.Nameservers, false
 }
 
-// ask sends a question to the discovery servers in order until one
+// askServers sends a question to the discovery servers in order until one
 // answers with something other than SERVFAIL or REFUSED; cd asks with
-// checking disabled, past a validating resolver's DNSSEC failure.
-func (c *Checker) ask(ctx context.Context, name string, qtype uint16, cd bool) (*dns.Msg, string, error) {
+// checking disabled, past a validating resolver's DNSSEC failure. Checks
+// call it through ask (cache.go), which keeps what other names reuse.
+func (c *Checker) askServers(ctx context.Context, name string, qtype uint16, cd bool) (*dns.Msg, string, error) {
 	servers, rd := c.discoveryServers()
 	var failures []string
 	var last reply

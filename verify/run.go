@@ -12,14 +12,20 @@ import (
 	"github.com/miekg/dns"
 )
 
-// DefaultConcurrency is how many domains Run checks at once by default.
-const DefaultConcurrency = 8
+// DefaultConcurrency is how many domains Run checks at once by default:
+// the most that make bench measured faster (docs/performance.md); past it
+// the servers' limits (Pacer) hold the queries back anyway.
+const DefaultConcurrency = 128
 
 // Job is one domain to check, with the code it must publish. Domain must
 // be normalized already (internal/domain.Normalize).
 type Job struct {
 	Domain string
 	Code   Code
+	// Err, when set, says why the job cannot be checked (a bad line of a
+	// streamed domain list): Run gives it a result with StatusError and
+	// a check.failed finding carrying Err, and checks nothing.
+	Err error
 }
 
 // CheckFunc checks one domain: a Checker's DNS, HTTP, Any or Diagnose.
@@ -138,6 +144,9 @@ func Run(ctx context.Context, jobs iter.Seq[Job], opts RunOptions, emit func(*Re
 
 // one checks one job, polling as opts say; cut reports that ctx ended it.
 func (opts RunOptions) one(ctx context.Context, j Job) (res *Result, cut bool) {
+	if j.Err != nil {
+		return opts.stopped(j, j.Err), false
+	}
 	if err := ctxErr(ctx); err != nil {
 		return opts.stopped(j, err), true
 	}
@@ -145,9 +154,25 @@ func (opts RunOptions) one(ctx context.Context, j Job) (res *Result, cut bool) {
 	res, err := opts.Poll(ctx, check, opts.Each)
 	if res != nil {
 		// Cut short during --wait or not, the last complete check stands.
+		lost(res, j.Code.LastVerified)
 		return res, err != nil
 	}
 	return opts.stopped(j, err), isCancel(err)
+}
+
+// CodeLost is the finding of a domain that verified before and does not
+// now (Code.LastVerified).
+const CodeLost = "code.lost"
+
+// lost adds a code.lost finding to a result that was checked and did not
+// verify although the domain verified at last; an error is no proof that
+// the code is gone.
+func lost(res *Result, last time.Time) {
+	if last.IsZero() || res.Verified || res.Status == StatusError {
+		return
+	}
+	res.addf(CodeLost, SeverityError, "publish the code again (orgctl code show "+res.Domain+" prints the record and the file) before the provider re-checks the domain",
+		"%s verified on %s and no longer does: the record or file was removed or changed", res.Domain, last.UTC().Format(time.RFC3339))
 }
 
 // isCancel reports whether err says a context ended.

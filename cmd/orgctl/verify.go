@@ -1,8 +1,8 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,9 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/orgctl/orgctl/codegen"
 	"github.com/orgctl/orgctl/config"
-	"github.com/orgctl/orgctl/internal/domain"
 	"github.com/orgctl/orgctl/internal/store"
 	"github.com/orgctl/orgctl/verify"
 )
@@ -29,6 +27,14 @@ type verifyOptions struct {
 	// and prints a report; nothing goes into the history.
 	Diagnose        bool
 	SystemResolvers []string
+	// File is --file: a list of domains, one a line.
+	File string
+	// Stored checks every domain with a stored code (drift).
+	Stored bool
+	// Concurrency bounds the domains checked at once; 0 is the default.
+	Concurrency int
+	// Ordered keeps the order of the domains in jsonl.
+	Ordered bool
 	// IntervalGiven says that --interval was on the command line, where
 	// an --interval without --wait is a mistake to point out.
 	IntervalGiven bool
@@ -38,7 +44,7 @@ type verifyOptions struct {
 // diagnose: at least one domain, then runVerify.
 func verifyRunE(f *factory, opts *verifyOptions, hint, msg string) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		if len(args) == 0 {
+		if len(args) == 0 && opts.File == "" && !opts.Stored {
 			return usageErrorf(hint, "%s", msg)
 		}
 		opts.IntervalGiven = cmd.Flags().Changed("interval")
@@ -67,6 +73,7 @@ comments are skipped). The code comes from --code, else from the codes stored by
 		RunE: verifyRunE(f, opts, "orgctl verify DOMAIN, or see 'orgctl verify --help'", "verify needs at least one domain"),
 	}
 	addVerifyFlags(cmd.Flags(), f, opts)
+	addStoredFlag(cmd.Flags(), opts)
 	addStrictFlag(cmd.Flags(), opts)
 	cmd.AddCommand(newVerifyDNSCmd(f), newVerifyHTTPCmd(f))
 	return cmd
@@ -82,7 +89,15 @@ func addVerifyFlags(fs *flagSet, f *factory, opts *verifyOptions) {
 	fs.Var(newDaysDuration(&opts.Wait, 0), "wait", "keep checking until verified or this long has passed (e.g. 15m, 2h, 1d)")
 	fs.Lookup("wait").DefValue = "0" // pflag's help hides a zero default spelled so, not "0s"
 	fs.Var(newDaysDuration(&opts.Interval, verify.DefaultInterval), "interval", "first pause between checks with --wait; it grows up to 30s")
+	fs.StringVar(&opts.File, "file", "", "read domains from `FILE`, one a line (blank lines and # comments skipped)")
+	fs.IntVar(&opts.Concurrency, "concurrency", verify.DefaultConcurrency, "check this many domains at once")
+	fs.BoolVar(&opts.Ordered, "ordered", false, "-o jsonl: print the results in the order of the domains, not as they finish")
 	addNetworkFlags(fs, f.opts)
+}
+
+// addStoredFlag registers --stored on the verify commands (not diagnose).
+func addStoredFlag(fs *flagSet, opts *verifyOptions) {
+	fs.BoolVar(&opts.Stored, "stored", false, "check every domain that has a stored code; one that verified before and not now gets code.lost")
 }
 
 // addNetworkFlags registers the DNS and HTTP overrides (DESIGN.md §2) on
@@ -120,6 +135,7 @@ another address, to test a server before DNS points at it.`,
 		RunE: verifyRunE(f, opts, "give domains as arguments, or - to read them from stdin", "verify http needs at least one domain"),
 	}
 	addVerifyFlags(cmd.Flags(), f, opts)
+	addStoredFlag(cmd.Flags(), opts)
 	addStrictFlag(cmd.Flags(), opts)
 	return cmd
 }
@@ -142,16 +158,13 @@ it; resolvers still serving old data make the status "propagating".`,
 		RunE: verifyRunE(f, opts, "give domains as arguments, or - to read them from stdin", "verify dns needs at least one domain"),
 	}
 	addVerifyFlags(cmd.Flags(), f, opts)
+	addStoredFlag(cmd.Flags(), opts)
 	return cmd
 }
 
 // runVerify checks every domain and prints the results; it never touches
 // cobra.
 func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []string) error {
-	domains, err := readDomains(f.io, args)
-	if err != nil {
-		return err
-	}
 	if opts.Wait < 0 {
 		return usageErrorf("e.g. --wait 15m", "invalid --wait %s: must not be negative", opts.Wait)
 	}
@@ -161,7 +174,10 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	if opts.IntervalGiven && opts.Wait == 0 {
 		return usageErrorf("e.g. --wait 15m --interval 10s", "--interval needs --wait: without it there is a single check")
 	}
-	jobs, err := f.jobs(domains, opts.Code)
+	if opts.Concurrency < 0 {
+		return usageErrorf("e.g. --concurrency 64", "invalid --concurrency %d: must be positive", opts.Concurrency)
+	}
+	src, err := f.newDomainSource(args, opts.File, opts.Code, opts.Stored)
 	if err != nil {
 		return err
 	}
@@ -173,7 +189,16 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	if st, err := f.openStore(); err == nil {
 		checker.KnownCode = f.knownCode(st)
 	}
-	run := verify.RunOptions{Check: checker.Any, Poller: verify.Poller{Wait: opts.Wait, Interval: opts.Interval}}
+	// Shared by every domain of the run: one discovery per zone, and a
+	// query rate per server that backs off when the server times out.
+	checker.Cache, checker.Pacer = verify.NewCache(), verify.NewPacer(0)
+	if checker.Exchanger == nil {
+		pool := verify.NewConnPool(checker.Timeout, checker.UDPSize)
+		defer pool.Close()
+		checker.Exchanger = pool
+	}
+	run := verify.RunOptions{Check: checker.Any, Poller: verify.Poller{Wait: opts.Wait, Interval: opts.Interval},
+		Concurrency: cmp.Or(opts.Concurrency, verify.DefaultConcurrency)}
 	switch {
 	case opts.Diagnose:
 		run.Check = checker.Diagnose
@@ -187,23 +212,40 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	}
 
 	p := f.printer()
-	// jsonl streams results as they finish; text and json keep the
-	// order of the domains.
-	run.Ordered = !p.JSONL()
-	out := newResultStream(f, p, opts, len(jobs))
+	// jsonl streams results as they finish, unless --ordered; text and
+	// json keep the order of the domains.
+	run.Ordered = !p.JSONL() || opts.Ordered
+	out := newResultStream(f, p, opts, src.total)
 	run.Each = out.poll
-	var checks []store.DomainCheck
+	var history *historyWriter
+	if !opts.Diagnose {
+		history = f.newHistoryWriter()
+	}
 	var sum outcome
-	err = verify.Run(ctx, slices.Values(jobs), run, func(r *verify.Result) {
+	stats := newRunSummary()
+	err = verify.Run(ctx, src.jobs(), run, func(r *verify.Result) {
 		out.result(r)
 		sum.add(r)
-		checks = append(checks, historyOf(r)...)
+		stats.add(r)
+		if history != nil {
+			history.add(historyOf(r))
+		}
 	})
 	out.close()
-	if !opts.Diagnose {
-		f.record(checks)
+	if history != nil {
+		history.close()
+	}
+	if stats.n > 1 && !p.JSON() && !p.JSONL() && !f.opts.Quiet {
+		queries := checker.Pacer.Sent()
+		if opts.Method == verify.MethodHTTP {
+			queries = -1
+		}
+		fmt.Fprintf(f.io.ErrOut, "orgctl: %s\n", stats.text(queries, checker.Pacer.Timeouts()))
 	}
 	if err != nil {
+		return err
+	}
+	if err := src.inputErr(); err != nil {
 		return err
 	}
 	return sum.err()
@@ -330,86 +372,6 @@ func (o *outcome) err() error {
 	return nil
 }
 
-// readDomains normalizes the domain arguments; "-" reads stdin.
-func readDomains(io *IOStreams, args []string) ([]string, error) {
-	var out []string
-	seen := map[string]bool{}
-	for _, a := range args {
-		var list []string
-		if a == "-" {
-			l, err := domain.ReadList(io.In)
-			if err != nil {
-				return nil, usageError(fmt.Errorf("reading domains from stdin: %w", err), "one domain per line; # starts a comment")
-			}
-			list = l
-		} else {
-			d, err := domain.Normalize(a)
-			if err != nil {
-				return nil, usageError(err, "")
-			}
-			list = []string{d}
-		}
-		for _, d := range list {
-			if !seen[d] {
-				seen[d] = true
-				out = append(out, d)
-			}
-		}
-	}
-	if len(out) == 0 {
-		return nil, usageErrorf("", "no domains given (stdin held none)")
-	}
-	return out, nil
-}
-
-// jobs pairs each domain with its code: --code for all, else the store.
-func (f *factory) jobs(domains []string, codeFlag string) ([]verify.Job, error) {
-	var jobs []verify.Job
-	if codeFlag != "" {
-		uuid, err := codegen.Parse(codeFlag)
-		if err != nil {
-			return nil, usageError(fmt.Errorf("--code: %w", err), "")
-		}
-		// A stored record of the same code still knows its subdomains
-		// and expiry; without a readable store, the code alone is used.
-		st, _ := f.openStore()
-		for _, d := range domains {
-			j := verify.Job{Domain: d, Code: verify.Code{Value: codegen.Value(uuid)}}
-			if st != nil {
-				if rec, err := st.Code(d); err == nil && rec.Code == uuid {
-					j.Code.Subdomains, j.Code.ExpiresAt = rec.Subdomains, rec.ExpiresAt
-				}
-			}
-			jobs = append(jobs, j)
-		}
-		return jobs, nil
-	}
-	st, err := f.openStore()
-	if err != nil {
-		return nil, err
-	}
-	var missing []string
-	for _, d := range domains {
-		rec, err := st.Code(d)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			missing = append(missing, d)
-			continue
-		case err != nil:
-			return nil, err
-		case rec.RevokedAt != nil:
-			return nil, usageErrorf(fmt.Sprintf("run 'orgctl code new %s --force' for a new code, or pass --code", d),
-				"the code of %s was revoked on %s", d, rec.RevokedAt.UTC().Format(time.DateOnly))
-		}
-		jobs = append(jobs, verify.Job{Domain: d, Code: verify.Code{Value: codegen.Value(rec.Code), ExpiresAt: rec.ExpiresAt, Subdomains: rec.Subdomains}})
-	}
-	if len(missing) > 0 {
-		return nil, usageErrorf(fmt.Sprintf("pass the provider's code with --code, or run 'orgctl code new %s'", missing[0]),
-			"no code for %s: none given with --code and none stored in %s", strings.Join(missing, ", "), f.opts.StateDir)
-	}
-	return jobs, nil
-}
-
 // checker builds a verify.Checker from the global options.
 func (f *factory) checker() (*verify.Checker, error) {
 	o := f.opts
@@ -477,22 +439,6 @@ func historyOf(r *verify.Result) []store.DomainCheck {
 		}
 	}
 	return checks
-}
-
-// record appends checks to the verification history; a failure to write
-// is a warning, not a failed verification.
-func (f *factory) record(checks []store.DomainCheck) {
-	if len(checks) == 0 {
-		return
-	}
-	st, err := f.openStore()
-	if err != nil {
-		f.warnf("verification history not saved: %v", err)
-		return
-	}
-	if err := st.RecordChecks(checks); err != nil {
-		f.warnf("verification history not saved: %v", err)
-	}
 }
 
 // methodResults are the results of each method behind r: both when

@@ -1,0 +1,460 @@
+package main
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"iter"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/orgctl/orgctl/codegen"
+	"github.com/orgctl/orgctl/internal/domain"
+	"github.com/orgctl/orgctl/internal/store"
+	"github.com/orgctl/orgctl/verify"
+)
+
+// domainSource is where a run's domains come from, in this order: the
+// arguments, --file, stdin ("-"), the store (--stored). Arguments and the
+// file are checked whole before anything runs, so that a bad name is a
+// usage error (exit 2) as DESIGN.md §2 says; the file is then read a
+// second time as the run goes, not held. Stdin is checked as it streams:
+// a pipeline should not wait for its producer to finish before the first
+// result, so a bad line there gets a result of its own (status error,
+// check.failed naming the line) and the run exits 2 at the end.
+type domainSource struct {
+	f      *factory
+	args   []string // normalized
+	file   string
+	stdin  bool
+	stored bool
+	// code is --code's UUID, "" to take each domain's stored code.
+	code string
+	// total is how many domains there are, -1 when stdin makes it unknown.
+	total int
+
+	mu      sync.Mutex
+	badLine error // the first bad line of stdin
+
+	codesOnce sync.Once
+	codes     map[string]store.Code // by domain
+	codesErr  error
+}
+
+// newDomainSource checks the arguments, --file and --code.
+func (f *factory) newDomainSource(args []string, file, codeFlag string, stored bool) (*domainSource, error) {
+	src := &domainSource{f: f, file: file, stored: stored}
+	if codeFlag != "" {
+		uuid, err := codegen.Parse(codeFlag)
+		if err != nil {
+			return nil, usageError(fmt.Errorf("--code: %w", err), "")
+		}
+		src.code = uuid
+	}
+	seen := map[string]bool{}
+	var missing []string
+	note := func(d string) error {
+		if seen[d] {
+			return nil
+		}
+		seen[d] = true
+		src.total++
+		if _, err := src.job(d); errors.Is(err, errNoCode) {
+			missing = append(missing, d)
+		} else if err != nil {
+			return err
+		}
+		return nil
+	}
+	for _, a := range args {
+		if a == "-" {
+			src.stdin = true
+			continue
+		}
+		d, err := domain.Normalize(a)
+		if err != nil {
+			return nil, usageError(err, "")
+		}
+		src.args = append(src.args, d)
+		if err := note(d); err != nil {
+			return nil, err
+		}
+	}
+	if file != "" {
+		err := src.eachOfFile(func(e domain.Entry) error {
+			if e.Err != nil {
+				return usageError(fmt.Errorf("--file %s: %w", file, e.Err), "one domain per line; # starts a comment")
+			}
+			return note(e.Domain)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if stored {
+		if codeFlag != "" {
+			return nil, usageErrorf("drop --code: each stored domain is checked for its own code", "--stored and --code do not go together")
+		}
+		err := src.eachStored(func(c store.Code) error { return note(c.Domain) })
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(missing) > 0 {
+		list := missing
+		if len(list) > 10 {
+			list = append(slices.Clone(list[:10]), fmt.Sprintf("and %d more", len(missing)-10))
+		}
+		return nil, usageErrorf(fmt.Sprintf("pass the provider's code with --code, or run 'orgctl code new %s'", missing[0]),
+			"no code for %s: none given with --code and none stored in %s", strings.Join(list, ", "), f.opts.StateDir)
+	}
+	if src.stdin {
+		src.total = -1
+	} else if src.total == 0 {
+		switch {
+		case stored:
+			return nil, usageErrorf("store one with 'orgctl code new DOMAIN'", "--stored: no domain has a stored code in %s", f.opts.StateDir)
+		default:
+			return nil, usageErrorf("", "no domains given (--file %s holds none)", file)
+		}
+	}
+	return src, nil
+}
+
+// eachOfFile calls fn for each domain line of --file, until fn fails.
+func (src *domainSource) eachOfFile(fn func(domain.Entry) error) error {
+	fh, err := os.Open(src.file)
+	if err != nil {
+		return usageError(fmt.Errorf("--file: %w", err), "")
+	}
+	defer fh.Close()
+	for e := range domain.Entries(fh) {
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachStored calls fn for each stored code that is not revoked.
+func (src *domainSource) eachStored(fn func(store.Code) error) error {
+	st, err := src.f.openStore()
+	if err != nil {
+		return err
+	}
+	codes, err := st.Codes()
+	if err != nil {
+		return err
+	}
+	for _, c := range codes {
+		if c.RevokedAt != nil {
+			continue
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// errNoCode says that a domain has no code: none given, none stored.
+var errNoCode = errors.New("no code")
+
+// storedCodes reads every stored code once, in one transaction: one
+// read per domain costs a lock and a transaction each, most of a bulk
+// run's CPU time. It is nil when the store cannot be read.
+func (src *domainSource) storedCodes() (map[string]store.Code, error) {
+	src.codesOnce.Do(func() {
+		st, err := src.f.openStore()
+		if err != nil {
+			src.codesErr = err
+			return
+		}
+		codes, err := st.Codes()
+		if err != nil {
+			src.codesErr = err
+			return
+		}
+		src.codes = make(map[string]store.Code, len(codes))
+		for _, c := range codes {
+			src.codes[c.Domain] = c
+		}
+	})
+	return src.codes, src.codesErr
+}
+
+// job pairs a domain with its code: --code for all, else the stored
+// one. With --stored it also carries when the domain last verified.
+func (src *domainSource) job(d string) (verify.Job, error) {
+	f := src.f
+	codes, err := src.storedCodes()
+	if src.code != "" {
+		j := verify.Job{Domain: d, Code: verify.Code{Value: codegen.Value(src.code)}}
+		// A stored record of the same code still knows its subdomains
+		// and expiry; without a readable store, the code alone is used.
+		if rec, ok := codes[d]; ok && rec.Code == src.code {
+			j.Code.Subdomains, j.Code.ExpiresAt = rec.Subdomains, rec.ExpiresAt
+		}
+		return j, nil
+	}
+	if err != nil {
+		return verify.Job{}, err
+	}
+	rec, ok := codes[d]
+	switch {
+	case !ok:
+		return verify.Job{}, fmt.Errorf("%w for %s: none given with --code and none stored in %s", errNoCode, d, f.opts.StateDir)
+	case rec.RevokedAt != nil:
+		return verify.Job{}, usageErrorf(fmt.Sprintf("run 'orgctl code new %s --force' for a new code, or pass --code", d),
+			"the code of %s was revoked on %s", d, rec.RevokedAt.UTC().Format(time.DateOnly))
+	}
+	j := verify.Job{Domain: d, Code: verify.Code{Value: codegen.Value(rec.Code), ExpiresAt: rec.ExpiresAt, Subdomains: rec.Subdomains}}
+	if src.stored {
+		if st, err := f.openStore(); err == nil {
+			if last, ok, err := st.LastVerified(d); err == nil && ok {
+				j.Code.LastVerified = last.At
+			}
+		}
+	}
+	return j, nil
+}
+
+// jobs streams the jobs of every source, each domain once. The domains
+// seen are kept to drop duplicates: a few dozen bytes a domain, not a
+// result.
+func (src *domainSource) jobs() iter.Seq[verify.Job] {
+	return func(yield func(verify.Job) bool) {
+		seen := map[string]bool{}
+		stop := false
+		give := func(d string) {
+			if stop || seen[d] {
+				return
+			}
+			seen[d] = true
+			j, err := src.job(d)
+			if err != nil {
+				// Checked before the run for arguments and --file;
+				// a store that fails now fails this one job.
+				j = verify.Job{Domain: d, Err: err}
+			}
+			stop = !yield(j)
+		}
+		for _, d := range src.args {
+			give(d)
+		}
+		if src.file != "" {
+			_ = src.eachOfFile(func(e domain.Entry) error {
+				give(e.Domain)
+				return nil
+			})
+		}
+		if src.stdin {
+			for e := range domain.Entries(src.f.io.In) {
+				if stop {
+					return
+				}
+				if e.Err == nil && seen[e.Domain] {
+					continue
+				}
+				var j verify.Job
+				var err error
+				if e.Err != nil {
+					err = fmt.Errorf("stdin %w", e.Err)
+					j = verify.Job{Domain: cmp.Or(e.Text, fmt.Sprintf("stdin line %d", e.Line)), Err: err}
+				} else {
+					seen[e.Domain] = true
+					if j, err = src.job(e.Domain); err != nil {
+						err = fmt.Errorf("stdin line %d: %w", e.Line, err)
+						j = verify.Job{Domain: e.Domain, Err: err}
+					}
+				}
+				if err != nil {
+					src.bad(err)
+				}
+				stop = !yield(j)
+			}
+		}
+		if src.stored {
+			_ = src.eachStored(func(c store.Code) error {
+				give(c.Domain)
+				return nil
+			})
+		}
+	}
+}
+
+// bad notes a bad line of stdin; the first one is the run's usage error.
+func (src *domainSource) bad(err error) {
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if src.badLine == nil {
+		src.badLine = err
+	}
+}
+
+// inputErr is the usage error of a run whose stdin held bad lines.
+func (src *domainSource) inputErr() error {
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if src.badLine == nil {
+		return nil
+	}
+	return usageError(fmt.Errorf("reading domains from stdin: %w", src.badLine), "one domain per line; # starts a comment; the other lines were checked")
+}
+
+// History batches: the verification history is written as results come,
+// in transactions of at least historyBatch checks or every historyEvery,
+// so that a run killed midway keeps what it did and never holds its
+// results; historyPending bounds the checks waiting to be written.
+const (
+	historyBatch   = 256
+	historyEvery   = time.Second
+	historyPending = 1 << 14
+)
+
+// historyWriter writes the checks of a run to the store on a goroutine of
+// its own: a transaction waits for the disk (fsync), and the results must
+// not wait for it. While one transaction is written the next batch grows,
+// so a slow disk gets fewer, larger transactions; past historyPending
+// checks, add waits, so that memory stays bounded.
+type historyWriter struct {
+	f      *factory
+	mu     sync.Mutex
+	room   *sync.Cond // signalled when the pending batch is taken
+	batch  []store.DomainCheck
+	closed bool
+	wake   chan struct{} // a full batch waits
+	done   chan struct{}
+	warned bool
+}
+
+// newHistoryWriter starts the writer.
+func (f *factory) newHistoryWriter() *historyWriter {
+	h := &historyWriter{f: f, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	h.room = sync.NewCond(&h.mu)
+	go h.write()
+	return h
+}
+
+// write takes the pending checks when a batch is full, every
+// historyEvery, and at close, and writes them in one transaction.
+func (h *historyWriter) write() {
+	defer close(h.done)
+	t := time.NewTicker(historyEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.wake:
+		case <-t.C:
+		}
+		h.mu.Lock()
+		b, closed := h.batch, h.closed
+		h.batch = nil
+		h.room.Broadcast()
+		h.mu.Unlock()
+		h.record(b)
+		if closed {
+			return
+		}
+	}
+}
+
+// add queues checks.
+func (h *historyWriter) add(checks []store.DomainCheck) {
+	if len(checks) == 0 {
+		return
+	}
+	h.mu.Lock()
+	for len(h.batch) >= historyPending {
+		h.room.Wait()
+	}
+	h.batch = append(h.batch, checks...)
+	full := len(h.batch) >= historyBatch
+	h.mu.Unlock()
+	if full {
+		h.signal()
+	}
+}
+
+func (h *historyWriter) signal() {
+	select {
+	case h.wake <- struct{}{}:
+	default: // the writer is already woken
+	}
+}
+
+// close writes what is left and waits for the writer.
+func (h *historyWriter) close() {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	h.signal()
+	<-h.done
+}
+
+// record writes one batch; a failure to write is a warning (once), not a
+// failed verification.
+func (h *historyWriter) record(batch []store.DomainCheck) {
+	if len(batch) == 0 {
+		return
+	}
+	st, err := h.f.openStore()
+	if err == nil {
+		err = st.RecordChecks(batch)
+	}
+	if err != nil && !h.warned {
+		h.warned = true
+		h.f.warnf("verification history not saved: %v", err)
+	}
+}
+
+// runSummary counts a run's results for the summary line on stderr.
+type runSummary struct {
+	start    time.Time
+	n        int
+	status   map[verify.Status]int
+	findings map[string]int
+}
+
+func newRunSummary() *runSummary {
+	return &runSummary{start: time.Now(), status: map[verify.Status]int{}, findings: map[string]int{}}
+}
+
+func (s *runSummary) add(r *verify.Result) {
+	s.n++
+	s.status[r.Status]++
+	for _, x := range methodResults(r) {
+		for _, f := range x.Findings {
+			if f.Severity != verify.SeverityInfo {
+				s.findings[f.Code]++
+			}
+		}
+	}
+}
+
+// text is the summary: counts by status and by finding code (warnings
+// and errors), duration, rate, DNS queries sent (-1: not counted) and
+// how many of them timed out (and were retried).
+func (s *runSummary) text(queries, timeouts int64) string {
+	d := time.Since(s.start)
+	var parts []string
+	for _, st := range slices.Sorted(maps.Keys(s.status)) {
+		parts = append(parts, fmt.Sprintf("%s %d", st, s.status[st]))
+	}
+	line := fmt.Sprintf("%d domains in %s (%.0f/s): %s", s.n, d.Round(time.Millisecond), float64(s.n)/max(d.Seconds(), 1e-3), strings.Join(parts, ", "))
+	if queries >= 0 {
+		line += fmt.Sprintf("; %d DNS queries, %d timed out", queries, timeouts)
+	}
+	if len(s.findings) > 0 {
+		var fs []string
+		for _, c := range slices.Sorted(maps.Keys(s.findings)) {
+			fs = append(fs, fmt.Sprintf("%s %d", c, s.findings[c]))
+		}
+		line += "\nfindings: " + strings.Join(fs, ", ")
+	}
+	return line
+}
