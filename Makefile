@@ -62,9 +62,10 @@ staticcheck:
 ## Then bench-sync: the sync's targets (issue 13).
 bench: build
 	$(GO) build -o bin/cobraviper ./scripts/cobraviper
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v '/provision$$')
+	$(GO) test -run '^$$' -bench 'ReadBuild|BuildEach' -benchmem ./provision/
 	scripts/bench.sh $(BIN)
-	$(MAKE) bench-sync
+	$(MAKE) bench-sync   # the sync benchmarks of ./provision/ run here, once
 
 ## bench-sync: the performance targets of `orgctl scim sync` (issue 13) in one run, offline, each printed
 ## with its target: initial-sync throughput against a plain loop, re-sync of 100,000 users (library and
