@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/bbolt"
@@ -51,6 +52,11 @@ const (
 	batchSize = 200
 	batchAge  = 250 * time.Millisecond
 )
+
+// releaseEvery is how many user records a sync reads or writes between
+// two releases of the state file's mapped pages (releaseMapped): a few
+// megabytes of the file resident at most.
+const releaseEvery = 1024
 
 // ErrBusy is returned by OpenState when another sync of the same target
 // holds its state.
@@ -174,6 +180,10 @@ type State struct {
 	lastCommit time.Time
 	err        error // the first failed commit; later writes fail with it
 
+	// touched counts the records read or written through the file's
+	// memory map since its pages were last released (see maybeRelease).
+	touched atomic.Int64
+
 	commitMu sync.Mutex    // orders commits
 	kick     chan struct{} // asks the committer to commit a batch
 	done     chan struct{} // closed when the committer has stopped
@@ -280,7 +290,14 @@ func (s *State) load() error {
 				return err
 			}
 		}
-		s.nusers = tx.Bucket([]byte(bucketUsers)).Stats().KeyN
+		// Counted with a cursor rather than Bucket.Stats, so that the
+		// pages read are released as the walk goes (maybeRelease).
+		s.nusers = 0
+		cur := tx.Bucket([]byte(bucketUsers)).Cursor()
+		for k, _ := cur.First(); k != nil; k, _ = cur.Next() {
+			s.nusers++
+			s.maybeRelease(tx, 1)
+		}
 		return tx.Bucket([]byte(bucketGroups)).ForEach(func(k, v []byte) error {
 			r := new(GroupRecord)
 			if err := json.Unmarshal(v, r); err != nil {
@@ -348,6 +365,7 @@ func (s *State) user(key string) (*UserRecord, error) {
 	var out *UserRecord
 	err := s.db.View(func(tx *bbolt.Tx) error {
 		var err error
+		s.maybeRelease(tx, 1)
 		out, err = s.decodeUser(key, tx.Bucket([]byte(bucketUsers)).Get([]byte(key)))
 		return err
 	})
@@ -378,10 +396,26 @@ func (r *userReader) get(key string) (*UserRecord, error) {
 	if pending {
 		return rec, nil
 	}
+	r.s.maybeRelease(r.tx, 1)
 	return r.s.decodeUser(key, r.b.Get([]byte(key)))
 }
 
-func (r *userReader) close() { _ = r.tx.Rollback() }
+func (r *userReader) close() {
+	r.s.maybeRelease(r.tx, releaseEvery)
+	_ = r.tx.Rollback()
+}
+
+// maybeRelease counts n records read or written in tx (open) and releases
+// the mapped pages of the file once releaseEvery have been counted since
+// the last release, so that a cycle that reads every record keeps only a
+// little of the file resident.
+func (s *State) maybeRelease(tx *bbolt.Tx, n int64) {
+	if s.touched.Add(n) < releaseEvery {
+		return
+	}
+	s.touched.Store(0)
+	releaseMapped(s.db, tx)
+}
 
 func (s *State) decodeUser(key string, v []byte) (*UserRecord, error) {
 	if v == nil {
@@ -403,6 +437,7 @@ func (s *State) eachUser(fn func(key string, r *UserRecord) error) error {
 	}
 	return s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket([]byte(bucketUsers)).ForEach(func(k, v []byte) error {
+			s.maybeRelease(tx, 1)
 			r, err := s.decodeUser(string(k), v)
 			if err != nil {
 				return err
@@ -571,6 +606,9 @@ func (s *State) Flush() error {
 				return err
 			}
 		}
+		// Writing reads the pages of the keys written through the map
+		// too. tx cannot remap the file before it commits.
+		s.maybeRelease(tx, int64(len(batch)))
 		return nil
 	})
 	if err != nil {
