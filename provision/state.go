@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -431,20 +432,60 @@ func (s *State) decodeUser(key string, v []byte) (*UserRecord, error) {
 // eachUser calls fn with every user record, in key order (lower-cased
 // userName), the uncommitted ones included; fn must not call the State.
 // An error of fn ends the walk and is returned.
+//
+// It reads in a read transaction only, merging the records not committed
+// yet: a flush here would wait forever when a caller holds a userReader
+// and the file must grow (bbolt remaps only when no reader is open).
 func (s *State) eachUser(fn func(key string, r *UserRecord) error) error {
-	if err := s.Flush(); err != nil {
-		return err
+	s.mu.Lock()
+	pending := make(map[string]*UserRecord, len(s.users))
+	for k, r := range s.users {
+		if r != nil {
+			c := *r
+			r = &c
+		}
+		pending[k] = r // nil: removed
 	}
-	return s.db.View(func(tx *bbolt.Tx) error {
+	s.mu.Unlock()
+	keys := slices.Sorted(maps.Keys(pending))
+	next := 0
+	// emitPending visits the pending records whose keys sort before key
+	// ("" for all that are left).
+	emitPending := func(key string) error {
+		for ; next < len(keys) && (key == "" || keys[next] < key); next++ {
+			if r := pending[keys[next]]; r != nil {
+				if err := fn(keys[next], r); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	err := s.db.View(func(tx *bbolt.Tx) error {
 		return tx.Bucket([]byte(bucketUsers)).ForEach(func(k, v []byte) error {
 			s.maybeRelease(tx, 1)
-			r, err := s.decodeUser(string(k), v)
+			key := string(k)
+			if err := emitPending(key); err != nil {
+				return err
+			}
+			if next < len(keys) && keys[next] == key {
+				next++
+				if r := pending[key]; r != nil {
+					return fn(key, r)
+				}
+				return nil // removed, not committed yet
+			}
+			r, err := s.decodeUser(key, v)
 			if err != nil {
 				return err
 			}
-			return fn(string(k), r)
+			return fn(key, r)
 		})
 	})
+	if err != nil {
+		return err
+	}
+	return emitPending("")
 }
 
 // Group returns the record of the group with externalID, else

@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -21,9 +22,25 @@ func main() {
 	os.Exit(run(os.Args[1:], systemIO()))
 }
 
-// run executes one command line and returns the exit code.
+// run executes one command line and returns the exit code. The first
+// SIGINT or SIGTERM cancels the run, which then ends cleanly between
+// requests; a second one ends the process at once (exit 130), whatever it
+// is waiting for.
 func run(args []string, io *IOStreams) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		if _, ok := <-sigs; !ok {
+			return
+		}
+		cancel()
+		if _, ok := <-sigs; ok {
+			fmt.Fprintln(io.ErrOut, "orgctl: interrupted again: stopping now")
+			os.Exit(exitInterrupted)
+		}
+	}()
 	return execute(ctx, args, io, os.LookupEnv)
 }
