@@ -189,8 +189,12 @@ func (f *factory) configure(cmd *cobra.Command) error {
 		return usageError(err, "fix the file or point --config at another one")
 	}
 	f.viper = v
-	if err := config.CheckKeys(v, flagKeys(cmd.Root())); err != nil {
-		return usageError(err, "fix the file; 'orgctl help environment' lists the keys")
+	// With no config file (or an empty one) there is no key to check, and
+	// no reason to collect every flag of the tree.
+	if len(v.AllKeys()) > 0 {
+		if err := config.CheckKeys(v, flagKeys(cmd.Root())); err != nil {
+			return usageError(err, "fix the file; 'orgctl help environment' lists the keys")
+		}
 	}
 	settings, err := config.Apply(v, cmd.Flags(), f.lookupEnv)
 	if err != nil {
