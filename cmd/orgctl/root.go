@@ -55,6 +55,10 @@ type factory struct {
 	// for diagnose's split-horizon comparison.
 	readResolvConf func() ([]string, error)
 	store          *store.Store // opened by openStore, once
+	// networkFlags are --resolver, --nameserver, --ns-port and
+	// --connect-to, made once and shared by the commands that check
+	// domains (addNetworkFlags).
+	networkFlags *pflag.FlagSet
 }
 
 func (f *factory) getenv(k string) string {
