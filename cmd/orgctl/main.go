@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
 // version is stamped at build time: -ldflags "-X main.version=…".
@@ -21,9 +23,31 @@ func main() {
 	os.Exit(run(os.Args[1:], systemIO()))
 }
 
-// run executes one command line and returns the exit code.
+// run executes one command line and returns the exit code. SIGINT and
+// SIGTERM are caught once the command is known (factory.signals), not
+// here: see catchSignals.
 func run(args []string, io *IOStreams) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return execute(ctx, args, io, os.LookupEnv)
+	f := newFactory(io, os.LookupEnv)
+	f.signals = true
+	return executeWith(context.Background(), f, args)
 }
+
+// catchSignals makes SIGINT and SIGTERM cancel the command's context, so
+// that it stops cleanly and exits 130 (errInterrupted), unless the command
+// is instant (annotationInstant). os/signal starts a goroutine that takes
+// a thread of its own, and stopping it waits for that goroutine: about
+// 0.2–0.4 ms, a tenth of `orgctl version`'s whole run, for a command that
+// is over before anyone could press Ctrl-C. Without it, the signal's
+// default action ends the process (the shell still sees 130 for SIGINT).
+func (f *factory) catchSignals(cmd *cobra.Command) {
+	if !f.signals || cmd.Annotations[annotationInstant] != "" {
+		return
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	cmd.SetContext(ctx)
+	f.interrupted, f.stopSignals = ctx, stop
+}
+
+// annotationInstant marks a command that needs no signal handling
+// (catchSignals): it prints and exits at once.
+const annotationInstant = "orgctl_instant"
