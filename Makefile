@@ -3,7 +3,7 @@
 
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
+LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin/orgctl
 
 .PHONY: all build deps debs demo docs test unit lint fmt vet staticcheck bench fuzz clean

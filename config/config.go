@@ -57,7 +57,14 @@ const AnnotationKey = "config_key"
 // EnvName is the environment variable of a flag: ORGCTL_ and the key in
 // upper case, dots and dashes turned into underscores.
 func EnvName(f *pflag.Flag) string {
-	return EnvPrefix + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(Key(f)))
+	// strings.Map, not a strings.Replacer built per call: Apply asks this of
+	// every flag of the command on every run, before the command starts.
+	return EnvPrefix + strings.ToUpper(strings.Map(func(r rune) rune {
+		if r == '-' || r == '.' {
+			return '_'
+		}
+		return r
+	}, Key(f)))
 }
 
 // flagEnvName is ORGCTL_ and the flag's own name, dashes turned into

@@ -118,7 +118,7 @@ func headers(src *Source, header []string, e *errs) bool {
 	for _, h := range header {
 		f, known := fieldName(h)
 		if !known {
-			e.add(1, "", h, "unknown column%s", didYouMean(strings.TrimSpace(h), allFieldNames))
+			e.add(1, "", h, "unknown column%s", didYouMean(strings.TrimSpace(h), allFieldNames()))
 			ok = false
 			continue
 		}

@@ -3,6 +3,7 @@ package provision
 import (
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/agnivade/levenshtein"
 )
@@ -55,7 +56,9 @@ var entraOnlyFields = []string{
 
 // knownFields maps every accepted field name, lowercased, to the name the
 // field is kept under: canonical names, their aliases and Entra's columns.
-var knownFields = func() map[string]string {
+// It and allFieldNames are built on first use, not at package init, which
+// every orgctl command pays at start-up (orgctl version included).
+var knownFields = sync.OnceValue(func() map[string]string {
 	m := map[string]string{"email": FieldEmails}
 	for _, f := range canonicalFields {
 		m[strings.ToLower(f)] = f
@@ -67,17 +70,17 @@ var knownFields = func() map[string]string {
 		m[strings.ToLower(f)] = f
 	}
 	return m
-}()
+})
 
 // fieldName returns the name a field given as name is kept under, and
 // whether it is known.
 func fieldName(name string) (string, bool) {
-	f, ok := knownFields[strings.ToLower(strings.TrimSpace(name))]
+	f, ok := knownFields()[strings.ToLower(strings.TrimSpace(name))]
 	return f, ok
 }
 
 // allFieldNames are the names a person may write, for suggestions.
-var allFieldNames = func() []string {
+var allFieldNames = sync.OnceValue(func() []string {
 	s := append([]string{"email"}, canonicalFields...)
 	for e := range entraFields {
 		s = append(s, e)
@@ -85,7 +88,7 @@ var allFieldNames = func() []string {
 	s = append(s, entraOnlyFields...)
 	slices.Sort(s) // ties in closest are then decided the same way every run
 	return s
-}()
+})
 
 // closest returns the candidate nearest to s (case-insensitively) when it is
 // near enough to be what was meant, else "".

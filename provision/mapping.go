@@ -154,7 +154,7 @@ func (m Mapping) Validate() error {
 			bad("users", i, "SCIM attribute %q is mapped twice", a.Target)
 		}
 		seen[canonicalTarget(t)] = true
-		errs = append(errs, a.validate("users", i, allFieldNames)...)
+		errs = append(errs, a.validate("users", i, allFieldNames())...)
 		if f, _ := fieldName(a.Source); f == FieldGroups {
 			bad("users", i, "groups is not a user attribute: group memberships come from it on their own")
 		}

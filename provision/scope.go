@@ -133,7 +133,7 @@ func compileClause(c Clause, src *Source) (compiledClause, error) {
 	f, ok := fieldName(c.Attribute)
 	switch {
 	case !ok:
-		return cc, fmt.Errorf("unknown attribute %q%s", c.Attribute, didYouMean(c.Attribute, allFieldNames))
+		return cc, fmt.Errorf("unknown attribute %q%s", c.Attribute, didYouMean(c.Attribute, allFieldNames()))
 	case f == FieldGroups:
 		return cc, errors.New("groups cannot be scoped on: scoping filters do not take multi-valued attributes")
 	}

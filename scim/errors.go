@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"unicode"
 	"unicode/utf8"
@@ -218,19 +219,21 @@ func printable(s string) string {
 	}, s)
 }
 
+// titleRE and tagRE are compiled on first use, not at package init, which
+// every orgctl command pays at start-up.
 var (
-	titleRE = regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`)
-	tagRE   = regexp.MustCompile(`<[^>]*>`)
+	titleRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?is)<title[^>]*>(.*?)</title>`) })
+	tagRE   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`<[^>]*>`) })
 )
 
 // snippet is a one-line summary of a body that is not a SCIM error: an
 // HTML page's title, or its text with white space folded, cut at 200
 // bytes.
 func snippet(body string) string {
-	if m := titleRE.FindStringSubmatch(body); m != nil {
+	if m := titleRE().FindStringSubmatch(body); m != nil {
 		body = m[1]
 	} else if strings.Contains(body, "<") {
-		body = tagRE.ReplaceAllString(body, " ")
+		body = tagRE().ReplaceAllString(body, " ")
 	}
 	return printable(clean(strings.Join(strings.Fields(body), " "), 200))
 }

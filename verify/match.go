@@ -5,13 +5,17 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/miekg/dns"
 )
 
-// codeRE matches a well-formed code of any UUID.
-var codeRE = regexp.MustCompile(`^logmein-verification-code=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+// codeRE matches a well-formed code of any UUID. Compiled on first use,
+// as uuidRE: a regexp compiled at package init costs every command's start-up.
+var codeRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^logmein-verification-code=[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+})
 
 // txtValue decodes a character-string as miekg/dns presents it (with \" \\
 // and \DDD escapes) back to its raw bytes.
@@ -64,7 +68,7 @@ func classify(got, want string) (nearMiss, bool) {
 		return nearMiss{}, false
 	}
 	lg := strings.ToLower(got)
-	if codeRE.MatchString(lg) && codeRE.MatchString(strings.ToLower(want)) && lg != strings.ToLower(want) {
+	if codeRE().MatchString(lg) && codeRE().MatchString(strings.ToLower(want)) && lg != strings.ToLower(want) {
 		return nearMiss{code: "dns.wrong_code",
 			what: "another logmein verification code",
 			fix:  "replace the record's value with the current code (an old or another domain's code does not count)"}, true
@@ -123,9 +127,11 @@ func spacedEquals(got, want string) bool {
 // smartQuotes are the typographic quotes that editors substitute for " and '.
 const smartQuotes = "“”‘’„«»"
 
-var uuidRE = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+var uuidRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+})
 
-func uuidOf(s string) string { return uuidRE.FindString(s) }
+func uuidOf(s string) string { return uuidRE().FindString(s) }
 
 func stripQuotes(s, quotes string) string {
 	return strings.TrimFunc(s, func(r rune) bool { return strings.ContainsRune(quotes, r) })

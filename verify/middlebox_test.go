@@ -90,7 +90,7 @@ func TestIdentifyMiddlebox(t *testing.T) {
 			}
 		})
 	}
-	for _, f := range middleboxes {
+	for _, f := range middleboxes() {
 		if !seen[f.product] {
 			t.Errorf("fingerprint %q has no test case from a captured response", f.product)
 		}

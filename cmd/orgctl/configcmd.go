@@ -39,9 +39,10 @@ redacted. On a terminal the table has a header; piped, it is tab-separated.`,
 
 func newVersionCmd(f *factory) *cobra.Command {
 	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version of orgctl",
-		Args:  exactArgs(0, ""),
+		Use:         "version",
+		Short:       "Print the version of orgctl",
+		Args:        exactArgs(0, ""),
+		Annotations: map[string]string{annotationInstant: "true"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			v := struct {
 				Version string `json:"version"`

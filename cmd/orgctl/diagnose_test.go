@@ -73,6 +73,19 @@ $TTL 300
 	}
 }
 
+// TestFindingsTopicShown: the findings topic's text is made when it is
+// shown (not when the tree is built), by each way of asking for it.
+func TestFindingsTopicShown(t *testing.T) {
+	want := findingsHelp()
+	for _, args := range [][]string{{"help", "findings"}, {"findings", "--help"}, {"findings"}} {
+		code, out, errOut := runCmd(t, false, nil, args...)
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("orgctl %s: exit %d, stdout %d bytes without the catalogue, stderr %q; want exit 0 and the catalogue",
+				strings.Join(args, " "), code, len(out), errOut)
+		}
+	}
+}
+
 // TestFindingCodesDocumented: every code of the catalogue is in the
 // README's list and in 'orgctl help findings', with its explanation.
 func TestFindingCodesDocumented(t *testing.T) {

@@ -51,6 +51,12 @@ func genDocs(man, ref string) error {
 			continue
 		}
 		c.DisableAutoGenTag = true
+		// Showing the topic once writes a Long that is made on demand
+		// (findings).
+		c.SetOut(io.Discard)
+		if err := c.Help(); err != nil {
+			return err
+		}
 		if err := genFile(filepath.Join(ref, "orgctl_"+c.Name()+".md"), c, doc.GenMarkdown); err != nil {
 			return err
 		}

@@ -55,6 +55,16 @@ type factory struct {
 	// for diagnose's split-horizon comparison.
 	readResolvConf func() ([]string, error)
 	store          *store.Store // opened by openStore, once
+	// networkFlags are --resolver, --nameserver, --ns-port and
+	// --connect-to, made once and shared by the commands that check
+	// domains (addNetworkFlags).
+	networkFlags *pflag.FlagSet
+	// signals, set by run (not by tests), makes catchSignals catch SIGINT
+	// and SIGTERM; interrupted is then the context they cancel, and
+	// stopSignals stops catching them.
+	signals     bool
+	interrupted context.Context
+	stopSignals context.CancelFunc
 }
 
 func (f *factory) getenv(k string) string {
@@ -62,18 +72,13 @@ func (f *factory) getenv(k string) string {
 	return v
 }
 
-// execute builds a fresh command tree, runs args and maps the outcome to
-// an exit code, printing the error if any.
-func execute(ctx context.Context, args []string, io *IOStreams, lookupEnv func(string) (string, bool)) int {
-	return executeWith(ctx, newFactory(io, lookupEnv), args)
-}
-
 func newFactory(io *IOStreams, lookupEnv func(string) (string, bool)) *factory {
 	return &factory{io: io, opts: &globalOptions{}, lookupEnv: lookupEnv, now: time.Now, after: time.After}
 }
 
-// executeWith runs args with a prepared factory (tests set its clock and
-// streams).
+// executeWith builds a fresh command tree, runs args with a prepared
+// factory (tests set its clock and streams) and maps the outcome to an
+// exit code, printing the error if any.
 func executeWith(ctx context.Context, f *factory, args []string) int {
 	io := f.io
 	root := newRootCmd(f)
@@ -83,7 +88,11 @@ func executeWith(ctx context.Context, f *factory, args []string) int {
 	root.SetErr(io.ErrOut)
 
 	err := root.ExecuteContext(ctx)
-	if err != nil && ctx.Err() != nil {
+	interrupted := ctx.Err() != nil || f.interrupted != nil && f.interrupted.Err() != nil
+	if f.stopSignals != nil {
+		f.stopSignals() // which cancels f.interrupted: asked before
+	}
+	if err != nil && interrupted {
 		// The run was interrupted (SIGINT/SIGTERM): that, not whatever
 		// the cancellation made fail, is the outcome.
 		err = errInterrupted
@@ -124,6 +133,7 @@ provider over SCIM 2.0.
 		SilenceUsage:  true,
 		Version:       version,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			f.catchSignals(cmd)
 			if err := f.configure(cmd); err != nil {
 				return err
 			}
@@ -189,8 +199,12 @@ func (f *factory) configure(cmd *cobra.Command) error {
 		return usageError(err, "fix the file or point --config at another one")
 	}
 	f.viper = v
-	if err := config.CheckKeys(v, flagKeys(cmd.Root())); err != nil {
-		return usageError(err, "fix the file; 'orgctl help environment' lists the keys")
+	// With no config file (or an empty one) there is no key to check, and
+	// no reason to collect every flag of the tree.
+	if len(v.AllKeys()) > 0 {
+		if err := config.CheckKeys(v, flagKeys(cmd.Root())); err != nil {
+			return usageError(err, "fix the file; 'orgctl help environment' lists the keys")
+		}
 	}
 	settings, err := config.Apply(v, cmd.Flags(), f.lookupEnv)
 	if err != nil {

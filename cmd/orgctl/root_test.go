@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -68,6 +69,28 @@ func TestQuietPrintsNothing(t *testing.T) {
 		code, stdout, stderr := runCmd(t, false, env, args...)
 		if code != exitOK || stdout != "" {
 			t.Errorf("orgctl %s: exit %d, stdout %q (stderr %q), want exit 0 and nothing", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
+}
+
+// TestCatchSignals: a command catches SIGINT and SIGTERM once it is known,
+// except an instant one (version), which pays nothing for it at start-up.
+func TestCatchSignals(t *testing.T) {
+	for _, tt := range []struct {
+		args  []string
+		catch bool
+	}{
+		{[]string{"version"}, false},
+		{[]string{"code", "list", "--state-dir", t.TempDir()}, true},
+	} {
+		streams, _, _, _ := testIO(false)
+		f := newFactory(streams, func(string) (string, bool) { return "", false })
+		f.signals = true
+		if code := executeWith(context.Background(), f, tt.args); code != 0 {
+			t.Fatalf("orgctl %v: exit %d, want 0", tt.args, code)
+		}
+		if got := f.interrupted != nil; got != tt.catch {
+			t.Errorf("orgctl %v: caught signals %v, want %v", tt.args, got, tt.catch)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -98,14 +97,29 @@ func walkFlags(c *cobra.Command, fn func(*cobra.Command, *pflag.Flag)) {
 }
 
 // flagKeys are the config keys of every flag of the tree, which with the
-// keys config knows of are all that a config file may hold.
+// keys config knows of are all that a config file may hold. It reads each
+// command's own flag sets rather than walkFlags' LocalNonPersistentFlags,
+// which cobra rebuilds on every call: that walk was a third of the
+// instructions `orgctl version` ran. A flag a command inherits has the key
+// of its declaring parent, which the walk (parents first) has seen already.
 func flagKeys(root *cobra.Command) []string {
 	var keys []string
-	walkFlags(root, func(_ *cobra.Command, fl *pflag.Flag) {
-		if k := config.Key(fl); !slices.Contains(keys, k) {
+	seen := map[string]bool{}
+	add := func(fl *pflag.Flag) {
+		if k := config.Key(fl); fl.Name != "help" && fl.Name != "version" && !seen[k] {
+			seen[k] = true
 			keys = append(keys, k)
 		}
-	})
+	}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		c.Flags().VisitAll(add)
+		c.PersistentFlags().VisitAll(add)
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 	return keys
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/orgctl/orgctl/config"
 	"github.com/orgctl/orgctl/internal/store"
@@ -92,7 +93,7 @@ func addVerifyFlags(fs *flagSet, f *factory, opts *verifyOptions) {
 	fs.StringVar(&opts.File, "file", "", "read domains from `FILE`, one a line (blank lines and # comments skipped)")
 	fs.IntVar(&opts.Concurrency, "concurrency", verify.DefaultConcurrency, "check this many domains at once")
 	fs.BoolVar(&opts.Ordered, "ordered", false, "-o jsonl: print the results in the order of the domains, not as they finish")
-	addNetworkFlags(fs, f.opts)
+	addNetworkFlags(fs, f)
 }
 
 // addStoredFlag registers --stored on the verify commands (not diagnose).
@@ -103,11 +104,23 @@ func addStoredFlag(fs *flagSet, opts *verifyOptions) {
 // addNetworkFlags registers the DNS and HTTP overrides (DESIGN.md §2) on
 // a command that checks domains; they read ORGCTL_RESOLVER… and the
 // config file's keys like every flag.
-func addNetworkFlags(fs *flagSet, o *globalOptions) {
-	fs.StringSliceVar(&o.Resolvers, "resolver", nil, "recursive resolver HOST:PORT to use, repeatable (default: from /etc/resolv.conf)")
-	fs.StringSliceVar(&o.Nameservers, "nameserver", nil, "treat HOST:PORT as an authoritative server and skip discovery, repeatable")
-	fs.IntVar(&o.NSPort, "ns-port", verify.DefaultNSPort, "port of the authoritative servers found by discovery")
-	fs.StringSliceVar(&o.ConnectTo, "connect-to", nil, "HTTP: connect to ADDR:PORT for requests to HOST:PORT (HOST:PORT:ADDR:PORT, curl's semantics), repeatable")
+//
+// The flags are made once per factory and added to each command: they
+// set the same global options whichever command parses them, and
+// pflag's StringSliceVar formats each default with an encoding/csv
+// writer (a 4 KB buffer), which every command's start-up paid for each
+// of the four commands that take them.
+func addNetworkFlags(fs *flagSet, f *factory) {
+	if f.networkFlags == nil {
+		o := f.opts
+		nf := pflag.NewFlagSet("network", pflag.ContinueOnError)
+		nf.StringSliceVar(&o.Resolvers, "resolver", nil, "recursive resolver HOST:PORT to use, repeatable (default: from /etc/resolv.conf)")
+		nf.StringSliceVar(&o.Nameservers, "nameserver", nil, "treat HOST:PORT as an authoritative server and skip discovery, repeatable")
+		nf.IntVar(&o.NSPort, "ns-port", verify.DefaultNSPort, "port of the authoritative servers found by discovery")
+		nf.StringSliceVar(&o.ConnectTo, "connect-to", nil, "HTTP: connect to ADDR:PORT for requests to HOST:PORT (HOST:PORT:ADDR:PORT, curl's semantics), repeatable")
+		f.networkFlags = nf
+	}
+	fs.AddFlagSet(f.networkFlags)
 }
 
 func addStrictFlag(fs *flagSet, opts *verifyOptions) {
