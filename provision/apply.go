@@ -396,9 +396,10 @@ func (x *executor) run(ctx context.Context, a *Action, retry bool) (string, erro
 }
 
 // createUser creates the user, or adopts and patches the one the server
-// already has.
+// already has. Of a created user only the id is read from the answer:
+// the state keeps the hash of what was sent.
 func (x *executor) createUser(ctx context.Context, a *Action) (string, error) {
-	u, adopted, err := x.c.CreateUser(ctx, a.user)
+	u, adopted, err := x.c.CreateUserLean(ctx, a.user)
 	if err != nil {
 		return "", err
 	}
