@@ -57,7 +57,10 @@ func TestCreateAdopts(t *testing.T) {
 	creates := []struct {
 		name string
 		fn   func(*Client, context.Context, *User) (*User, bool, error)
-	}{{"CreateUser", (*Client).CreateUser}, {"CreateUserLean", (*Client).CreateUserLean}}
+	}{{"CreateUser", (*Client).CreateUser}, {"CreateUserLean", func(c *Client, ctx context.Context, u *User) (*User, bool, error) {
+		created, _, adopted, err := c.CreateUserLean(ctx, u)
+		return created, adopted, err
+	}}}
 	for _, cr := range creates {
 		for _, tt := range tests {
 			t.Run(cr.name+"/"+tt.name, func(t *testing.T) {
@@ -126,7 +129,7 @@ func TestCreateUserLean(t *testing.T) {
 				reply(w, 200, `{"totalResults":1,"Resources":[`+annJSON+`]}`)
 			})
 			c, _ := newClient(t, s, Config{})
-			u, adopted, err := c.CreateUserLean(context.Background(), &User{UserName: "ann@main.com", ExternalID: "e1"})
+			u, sent, adopted, err := c.CreateUserLean(context.Background(), &User{UserName: "ann@main.com", ExternalID: "e1"})
 			got := ""
 			if err != nil {
 				got = err.Error()
@@ -135,6 +138,9 @@ func TestCreateUserLean(t *testing.T) {
 			}
 			if got != tt.want || adopted {
 				t.Errorf("got %s (adopted %v), want %s", got, adopted, tt.want)
+			}
+			if posted := s.requests()[0].Body; string(sent) != posted {
+				t.Errorf("sent %s, want the body POSTed: %s", sent, posted)
 			}
 		})
 	}

@@ -100,12 +100,20 @@ func (c *Client) CreateUser(ctx context.Context, u *User) (created *User, adopte
 // created user it reads only the id and meta from the server's answer
 // and returns a copy of u with them, rather than decoding the whole
 // user. An adopted user (a 409, or a retried POST that finds an earlier
-// attempt applied) is returned whole, as by CreateUser.
-func (c *Client) CreateUserLean(ctx context.Context, u *User) (created *User, adopted bool, err error) {
+// attempt applied) is returned whole, as by CreateUser. sent is the body
+// that was POSTed (u.MarshalJSON without id and meta), for the caller to
+// hash rather than encode u again; nil when nothing was sent.
+func (c *Client) CreateUserLean(ctx context.Context, u *User) (created *User, sent []byte, adopted bool, err error) {
 	if u.UserName == "" {
-		return nil, false, invalidf("scim: creating a user: no userName")
+		return nil, nil, false, invalidf("scim: creating a user: no userName")
 	}
-	return create(ctx, c, userKind, u, func(ctx context.Context) (*User, error) { return c.lookupUser(ctx, u) }, createdFrom(u))
+	k := userKind
+	k.body = func(u *User) ([]byte, error) {
+		sent, err = userKind.body(u)
+		return sent, err
+	}
+	created, adopted, err = create(ctx, c, k, u, func(ctx context.Context) (*User, error) { return c.lookupUser(ctx, u) }, createdFrom(u))
+	return created, sent, adopted, err
 }
 
 // createdFrom reads the answer to the POST of u: u with the id and meta
