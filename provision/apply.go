@@ -396,11 +396,16 @@ func (x *executor) run(ctx context.Context, a *Action, retry bool) (string, erro
 }
 
 // createUser creates the user, or adopts and patches the one the server
-// already has.
+// already has. Of a created user only the id is read from the answer:
+// the state keeps the hash of what was sent.
 func (x *executor) createUser(ctx context.Context, a *Action) (string, error) {
-	u, adopted, err := x.c.CreateUser(ctx, a.user)
+	u, sent, adopted, err := x.c.CreateUserLean(ctx, a.user)
 	if err != nil {
 		return "", err
+	}
+	hash := a.hash
+	if hash == "" { // planned without a look at the state: hash what was sent
+		hash = bodyHash(sent)
 	}
 	a.TargetID = u.ID
 	status := StatusCreated
@@ -410,7 +415,7 @@ func (x *executor) createUser(ctx context.Context, a *Action) (string, error) {
 			return "", err
 		}
 	}
-	return status, x.st.putUser(a.Identity, &UserRecord{UserName: a.Identity, ID: u.ID, Hash: a.hash, Inactive: inactive(a.user)})
+	return status, x.st.putUser(a.Identity, &UserRecord{UserName: a.Identity, ID: u.ID, Hash: hash, Inactive: inactive(a.user)})
 }
 
 // patchTo sends what turns have into the desired user.

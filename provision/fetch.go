@@ -84,15 +84,17 @@ func fetchUsers(ctx context.Context, c *scim.Client, rd *userReader, users []*De
 	var needs []need
 	unknown := 0
 	for _, du := range users {
-		h := userHash(du.User)
-		snap.hashes[du] = h
 		key := strings.ToLower(du.User.UserName)
 		rec, err := rd.get(key)
 		if err != nil {
 			return err
 		}
-		if userCurrent(rec, h) {
-			continue
+		if rec != nil { // without a record, the hash is not needed here (see planUsers)
+			h := userHash(du.User)
+			snap.hashes[du] = h
+			if userCurrent(rec, h) {
+				continue
+			}
 		}
 		n := need{key: key, userName: du.User.UserName}
 		if rec != nil {

@@ -199,6 +199,13 @@ func userHash(u *scim.User) string {
 	if err != nil {           // cannot happen for a User; hash something stable anyway
 		b = []byte(u.UserName)
 	}
+	return bodyHash(b)
+}
+
+// bodyHash is userHash of the user whose encoding is b: a create hashes
+// the body it POSTed (the same encoding, a desired user having no id or
+// meta) rather than encoding the user a second time.
+func bodyHash(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
 }
@@ -426,16 +433,21 @@ func newPlan(desired *Desired, st *State, snap *Snapshot, opts PlanOptions) (*Pl
 func (p *Plan) planUsers(rd *userReader, users []*DesiredUser, snap *Snapshot) error {
 	for _, du := range users {
 		key := strings.ToLower(du.User.UserName)
-		hash := snap.hash(du)
 		rec, err := rd.get(key)
 		if err != nil {
 			return err
 		}
+		have := snap.Users[key]
+		if rec == nil && have == nil {
+			// A create: the executor hashes the body it sends.
+			p.add(&Action{Op: ActionCreateUser, Identity: du.User.UserName, key: key, user: du.User})
+			continue
+		}
+		hash := snap.hash(du)
 		if userCurrent(rec, hash) {
 			p.Counts.Unchanged++
 			continue
 		}
-		have := snap.Users[key]
 		if have == nil {
 			p.add(&Action{Op: ActionCreateUser, Identity: du.User.UserName, key: key, user: du.User, hash: hash})
 			continue

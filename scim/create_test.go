@@ -54,37 +54,93 @@ func TestCreateAdopts(t *testing.T) {
 		}, exists: func(int32) bool { return false }, methods: "POST GET GET",
 			err: `scim: POST /scim/v2/Users: 409 Conflict (scimType uniqueness): email taken; looking for the existing user to adopt: no existing user matches it`},
 	}
+	creates := []struct {
+		name string
+		fn   func(*Client, context.Context, *User) (*User, bool, error)
+	}{{"CreateUser", (*Client).CreateUser}, {"CreateUserLean", func(c *Client, ctx context.Context, u *User) (*User, bool, error) {
+		created, _, adopted, err := c.CreateUserLean(ctx, u)
+		return created, adopted, err
+	}}}
+	for _, cr := range creates {
+		for _, tt := range tests {
+			t.Run(cr.name+"/"+tt.name, func(t *testing.T) {
+				var posts atomic.Int32
+				s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+					if r.Method == "POST" {
+						tt.post(t, w, posts.Add(1))
+						return
+					}
+					if tt.exists(posts.Load()) && strings.Contains(r.URL.Query().Get("filter"), `"ann@main.com"`) {
+						reply(w, 200, `{"totalResults":1,"Resources":[`+annJSON+`]}`)
+						return
+					}
+					reply(w, 200, `{"totalResults":0,"Resources":[]}`)
+				})
+				c, _ := newClient(t, s, Config{})
+				u, adopted, err := cr.fn(c, context.Background(), &User{UserName: "ann@main.com", ExternalID: "e1"})
+				var methods []string
+				for _, r := range s.requests() {
+					methods = append(methods, r.Method)
+				}
+				if got := strings.Join(methods, " "); got != tt.methods {
+					t.Errorf("requests %s, want %s", got, tt.methods)
+				}
+				if tt.err != "" {
+					if err == nil || err.Error() != tt.err || !errors.Is(err, ErrConflict) {
+						t.Errorf("got  %v\nwant %s", err, tt.err)
+					}
+					return
+				}
+				if err != nil || u.ID != "u1" || adopted != tt.adopted {
+					t.Errorf("got %+v, adopted %v, %v; want u1, adopted %v", u, adopted, err, tt.adopted)
+				}
+				// An adopted user is the server's, read whole (active is
+				// only in the server's copy).
+				if err == nil && adopted && (u.Active == nil || !*u.Active) {
+					t.Errorf("adopted user %+v, want it as the server has it (active)", u)
+				}
+			})
+		}
+	}
+}
+
+// CreateUserLean reads only id and meta of the created user; what it
+// cannot read that way fails or is looked up as with CreateUser.
+func TestCreateUserLean(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		answer string
+		want   string // the user returned, as "id userName version displayName", or the error
+	}{
+		{"id and meta from the answer, the rest as sent", 201,
+			`{"ID":"u9","userName":"ANN@MAIN.COM","externalId":"theirs","meta":{"version":"W/\"3\""}}`, `u9 ann@main.com W/"3" e1`},
+		{"no body: looked up", 201, "", `u1 ann@main.com  e1`},
+		{"not an object", 201, `[]`, "scim: POST /scim/v2/Users: reading the response: decoding a user: json: cannot unmarshal array into Go value of type scim.object (it starts: [])"},
+		{"not JSON", 201, `{"id":`, "scim: POST /scim/v2/Users: reading the response: unexpected end of JSON input (it starts: {\"id\":)"},
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var posts atomic.Int32
 			s := newServer(t, func(w http.ResponseWriter, r *http.Request) {
 				if r.Method == "POST" {
-					tt.post(t, w, posts.Add(1))
+					reply(w, tt.status, tt.answer)
 					return
 				}
-				if tt.exists(posts.Load()) && strings.Contains(r.URL.Query().Get("filter"), `"ann@main.com"`) {
-					reply(w, 200, `{"totalResults":1,"Resources":[`+annJSON+`]}`)
-					return
-				}
-				reply(w, 200, `{"totalResults":0,"Resources":[]}`)
+				reply(w, 200, `{"totalResults":1,"Resources":[`+annJSON+`]}`)
 			})
 			c, _ := newClient(t, s, Config{})
-			u, adopted, err := c.CreateUser(context.Background(), &User{UserName: "ann@main.com", ExternalID: "e1"})
-			var methods []string
-			for _, r := range s.requests() {
-				methods = append(methods, r.Method)
+			u, sent, adopted, err := c.CreateUserLean(context.Background(), &User{UserName: "ann@main.com", ExternalID: "e1"})
+			got := ""
+			if err != nil {
+				got = err.Error()
+			} else {
+				got = u.ID + " " + u.UserName + " " + u.Meta.Version + " " + u.ExternalID
 			}
-			if got := strings.Join(methods, " "); got != tt.methods {
-				t.Errorf("requests %s, want %s", got, tt.methods)
+			if got != tt.want || adopted {
+				t.Errorf("got %s (adopted %v), want %s", got, adopted, tt.want)
 			}
-			if tt.err != "" {
-				if err == nil || err.Error() != tt.err || !errors.Is(err, ErrConflict) {
-					t.Errorf("got  %v\nwant %s", err, tt.err)
-				}
-				return
-			}
-			if err != nil || u.ID != "u1" || adopted != tt.adopted {
-				t.Errorf("got %+v, adopted %v, %v; want u1, adopted %v", u, adopted, err, tt.adopted)
+			if posted := s.requests()[0].Body; string(sent) != posted {
+				t.Errorf("sent %s, want the body POSTed: %s", sent, posted)
 			}
 		})
 	}

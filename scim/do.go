@@ -123,24 +123,35 @@ func (c *Client) send(ctx context.Context, r *request, query string) (*response,
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token.value())
-	req.Header.Set("Accept", mediaType)
-	req.Header.Set("User-Agent", c.userAgent)
+	// The header map is built with its keys already canonical: Set would
+	// canonicalize each one on every request.
+	req.Header = make(http.Header, 5)
+	req.Header["Authorization"] = []string{"Bearer " + c.token.value()}
+	req.Header["Accept"] = []string{mediaType}
+	req.Header["User-Agent"] = []string{c.userAgent}
 	if r.body != nil {
-		req.Header.Set("Content-Type", mediaType)
+		req.Header["Content-Type"] = []string{mediaType}
 	}
 	if r.ifMatch != "" {
-		req.Header.Set("If-Match", r.ifMatch)
+		req.Header["If-Match"] = []string{r.ifMatch}
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, c.transportError(ctx, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	// Sized from Content-Length when the server sends one, so that a
+	// response is read into one allocation rather than a growing slice.
+	size := int64(bytes.MinRead)
+	if resp.ContentLength > 0 && resp.ContentLength <= maxBody {
+		size += resp.ContentLength
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return nil, c.transportError(ctx, err)
 	}
+	data := buf.Bytes()
 	if len(data) > maxBody {
 		return nil, fmt.Errorf("the response body is over %d MiB", maxBody>>20)
 	}

@@ -94,7 +94,7 @@ func (c *Client) CreateGroup(ctx context.Context, g *Group) (created *Group, ado
 	if g.DisplayName == "" {
 		return nil, false, invalidf("scim: creating a group: no displayName")
 	}
-	return create(ctx, c, groupKind, g, func(ctx context.Context) (*Group, error) { return c.lookupGroup(ctx, g) })
+	return create(ctx, c, groupKind, g, func(ctx context.Context) (*Group, error) { return c.lookupGroup(ctx, g) }, decodeResource[Group])
 }
 
 // EnsureGroup returns the group that want stands for, creating it only

@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -164,7 +165,7 @@ func get[T any](ctx context.Context, c *Client, k kind[T], id string) (*T, error
 // decodeResource reads the resource a response carries, or nil when it
 // carries none (204, or an empty body).
 func decodeResource[T any](c *Client, method, path string, resp *response) (*T, error) {
-	if resp.status == http.StatusNoContent || len(strings.TrimSpace(string(resp.body))) == 0 {
+	if resp.status == http.StatusNoContent || len(bytes.TrimSpace(resp.body)) == 0 {
 		return nil, nil
 	}
 	v := new(T)
@@ -177,10 +178,12 @@ func decodeResource[T any](c *Client, method, path string, resp *response) (*T, 
 // create POSTs v. A POST is not idempotent, so before sending it again
 // after a failure the server may have applied (a timeout, a reset, a 5xx;
 // not a 429), it asks lookup whether the resource exists now, and adopts
-// it if so. A
-// 409 is resolved the same way. Adopted is true when the returned
-// resource was found rather than created by this call.
-func create[T any](ctx context.Context, c *Client, k kind[T], v *T, lookup func(context.Context) (*T, error)) (*T, bool, error) {
+// it if so. A 409 is resolved the same way. Adopted is true when the
+// returned resource was found rather than created by this call. decode
+// reads the created resource from the answer, nil when it carries none
+// (decodeResource, or a leaner reading such as createdFrom).
+func create[T any](ctx context.Context, c *Client, k kind[T], v *T, lookup func(context.Context) (*T, error),
+	decode func(c *Client, method, path string, resp *response) (*T, error)) (*T, bool, error) {
 	body, err := k.body(v)
 	if err != nil {
 		return nil, false, fmt.Errorf("scim: encoding the %s: %w", k.noun, err)
@@ -209,7 +212,7 @@ func create[T any](ctx context.Context, c *Client, k kind[T], v *T, lookup func(
 	case err != nil:
 		return nil, false, err
 	}
-	created, err := decodeResource[T](c, http.MethodPost, k.endpoint, resp)
+	created, err := decode(c, http.MethodPost, k.endpoint, resp)
 	if err == nil && created == nil {
 		// 201 without a body: find out the id.
 		created, err = lookup(ctx)

@@ -1,9 +1,11 @@
 package scim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 )
@@ -16,7 +18,9 @@ var userKind = kind[User]{
 	body: func(u *User) ([]byte, error) {
 		b := *u
 		b.ID, b.Meta = "", Meta{}
-		return marshal(b)
+		// MarshalJSON's output is already compact and unescaped: marshal
+		// would only check and copy it again (docs/performance-sync.md).
+		return b.MarshalJSON()
 	},
 }
 
@@ -88,7 +92,52 @@ func (c *Client) CreateUser(ctx context.Context, u *User) (created *User, adopte
 	if u.UserName == "" {
 		return nil, false, invalidf("scim: creating a user: no userName")
 	}
-	return create(ctx, c, userKind, u, func(ctx context.Context) (*User, error) { return c.lookupUser(ctx, u) })
+	return create(ctx, c, userKind, u, func(ctx context.Context) (*User, error) { return c.lookupUser(ctx, u) }, decodeResource[User])
+}
+
+// CreateUserLean is CreateUser for a caller that takes u as what the
+// server now has, such as a sync that keeps a hash of what it sent: of a
+// created user it reads only the id and meta from the server's answer
+// and returns a copy of u with them, rather than decoding the whole
+// user. An adopted user (a 409, or a retried POST that finds an earlier
+// attempt applied) is returned whole, as by CreateUser. sent is the body
+// that was POSTed (u.MarshalJSON without id and meta), for the caller to
+// hash rather than encode u again; nil when nothing was sent.
+func (c *Client) CreateUserLean(ctx context.Context, u *User) (created *User, sent []byte, adopted bool, err error) {
+	if u.UserName == "" {
+		return nil, nil, false, invalidf("scim: creating a user: no userName")
+	}
+	k := userKind
+	k.body = func(u *User) ([]byte, error) {
+		sent, err = userKind.body(u)
+		return sent, err
+	}
+	created, adopted, err = create(ctx, c, k, u, func(ctx context.Context) (*User, error) { return c.lookupUser(ctx, u) }, createdFrom(u))
+	return created, sent, adopted, err
+}
+
+// createdFrom reads the answer to the POST of u: u with the id and meta
+// the server gave it. An answer that is not a JSON object is read whole,
+// so that it fails as it does for CreateUser.
+func createdFrom(u *User) func(c *Client, method, path string, resp *response) (*User, error) {
+	return func(c *Client, method, path string, resp *response) (*User, error) {
+		body := bytes.TrimSpace(resp.body)
+		if resp.status == http.StatusNoContent || len(body) == 0 || body[0] != '{' {
+			return decodeResource[User](c, method, path, resp)
+		}
+		// encoding/json matches these names without regard to case, as
+		// SCIM attribute names are matched.
+		var head struct {
+			ID   string `json:"id"`
+			Meta Meta   `json:"meta"`
+		}
+		if err := c.decode(method, path, resp, &head); err != nil {
+			return nil, err
+		}
+		created := *u
+		created.ID, created.Meta = head.ID, head.Meta
+		return &created, nil
+	}
 }
 
 // EnsureUser creates want, or adopts the user the server already has (see
