@@ -364,7 +364,7 @@ func NewPlan(desired *Desired, st *State, snap *Snapshot, opts PlanOptions) (*Pl
 	if err := p.planGroups(rd, desired.Groups, snap); err != nil {
 		return nil, err
 	}
-	if err := p.planGroupsLeft(snap); err != nil {
+	if err := p.planGroupsLeft(rd, snap); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -550,7 +550,7 @@ func (p *Plan) planGroups(rd *userReader, groups []*DesiredGroup, snap *Snapshot
 		for _, i := range adds {
 			a.AddMembers = append(a.AddMembers, dg.Members[i])
 		}
-		names, err := p.names(removes)
+		names, err := p.names(rd, removes)
 		if err != nil {
 			return err
 		}
@@ -562,7 +562,7 @@ func (p *Plan) planGroups(rd *userReader, groups []*DesiredGroup, snap *Snapshot
 
 // planGroupsLeft plans the groups that left the source: emptied, or
 // deleted with Delete.
-func (p *Plan) planGroupsLeft(snap *Snapshot) error {
+func (p *Plan) planGroupsLeft(rd *userReader, snap *Snapshot) error {
 	for _, key := range slices.Sorted(maps.Keys(p.groups)) {
 		rec := p.groups[key]
 		if p.claimed[key] {
@@ -584,7 +584,7 @@ func (p *Plan) planGroupsLeft(snap *Snapshot) error {
 		if len(removes) == 0 {
 			continue
 		}
-		names, err := p.names(removes)
+		names, err := p.names(rd, removes)
 		if err != nil {
 			return err
 		}
@@ -622,7 +622,7 @@ func (p *Plan) add(a *Action) {
 // names turns member ids into userNames where the plan knows them: those
 // the server answered with, else the state's, found in one walk of the
 // state for the ids not known yet.
-func (p *Plan) names(ids []string) ([]string, error) {
+func (p *Plan) names(rd *userReader, ids []string) ([]string, error) {
 	var unknown map[string]bool
 	for _, id := range ids {
 		if _, ok := p.userNames[id]; !ok {
@@ -633,7 +633,7 @@ func (p *Plan) names(ids []string) ([]string, error) {
 		}
 	}
 	if unknown != nil {
-		err := p.st.eachUser(func(_ string, r *UserRecord) error {
+		err := rd.each(func(_ string, r *UserRecord) error {
 			if unknown[r.ID] {
 				p.userName(r.ID, r.UserName)
 			}

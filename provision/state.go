@@ -173,8 +173,13 @@ type State struct {
 	// deletion), by lower-cased userName; the others are read from the
 	// file when needed, so that a directory of a million users does not
 	// live in memory (DESIGN.md §5, docs/performance-sync.md).
-	users      map[string]*UserRecord
-	nusers     int                     // user records in the file
+	users  map[string]*UserRecord
+	nusers int // user records in the file
+	// readers counts the read transactions open for a walk or a
+	// userReader. While one is, committed records stay in users
+	// (committed lists them): its snapshot of the file predates them.
+	readers    int
+	committed  map[string]*UserRecord
 	groups     map[string]*GroupRecord // groupKey →
 	quarantine *Quarantine
 	pending    []pendingWrite
@@ -382,9 +387,9 @@ type userReader struct {
 }
 
 func (s *State) userReader() (*userReader, error) {
-	tx, err := s.db.Begin(false)
+	tx, err := s.beginRead()
 	if err != nil {
-		return nil, fmt.Errorf("reading sync state %s: %w", s.path, err)
+		return nil, err
 	}
 	return &userReader{s: s, tx: tx, b: tx.Bucket([]byte(bucketUsers))}, nil
 }
@@ -403,7 +408,7 @@ func (r *userReader) get(key string) (*UserRecord, error) {
 
 func (r *userReader) close() {
 	r.s.maybeRelease(r.tx, releaseEvery)
-	_ = r.tx.Rollback()
+	r.s.endRead(r.tx)
 }
 
 // maybeRelease counts n records read or written in tx (open) and releases
@@ -431,12 +436,28 @@ func (s *State) decodeUser(key string, v []byte) (*UserRecord, error) {
 
 // eachUser calls fn with every user record, in key order (lower-cased
 // userName), the uncommitted ones included; fn must not call the State.
-// An error of fn ends the walk and is returned.
-//
-// It reads in a read transaction only, merging the records not committed
-// yet: a flush here would wait forever when a caller holds a userReader
-// and the file must grow (bbolt remaps only when no reader is open).
+// An error of fn ends the walk and is returned. It must not be called
+// while the same goroutine holds a userReader: use the reader's each.
 func (s *State) eachUser(fn func(key string, r *UserRecord) error) error {
+	tx, err := s.beginRead()
+	if err != nil {
+		return err
+	}
+	defer s.endRead(tx)
+	return s.walkUsers(tx, fn)
+}
+
+// each is eachUser in the reader's own transaction. A second read
+// transaction in the goroutine that holds one can deadlock: a commit
+// waiting to grow the file blocks new readers until the first one ends.
+func (r *userReader) each(fn func(key string, r *UserRecord) error) error {
+	return r.s.walkUsers(r.tx, fn)
+}
+
+// walkUsers walks the users of tx merged with the records not committed
+// yet, which it never flushes: a flush waits for every open reader when
+// bbolt must grow its file.
+func (s *State) walkUsers(tx *bbolt.Tx, fn func(key string, r *UserRecord) error) error {
 	s.mu.Lock()
 	pending := make(map[string]*UserRecord, len(s.users))
 	for k, r := range s.users {
@@ -461,26 +482,24 @@ func (s *State) eachUser(fn func(key string, r *UserRecord) error) error {
 		}
 		return nil
 	}
-	err := s.db.View(func(tx *bbolt.Tx) error {
-		return tx.Bucket([]byte(bucketUsers)).ForEach(func(k, v []byte) error {
-			s.maybeRelease(tx, 1)
-			key := string(k)
-			if err := emitPending(key); err != nil {
-				return err
+	err := tx.Bucket([]byte(bucketUsers)).ForEach(func(k, v []byte) error {
+		s.maybeRelease(tx, 1)
+		key := string(k)
+		if err := emitPending(key); err != nil {
+			return err
+		}
+		if next < len(keys) && keys[next] == key {
+			next++
+			if r := pending[key]; r != nil {
+				return fn(key, r)
 			}
-			if next < len(keys) && keys[next] == key {
-				next++
-				if r := pending[key]; r != nil {
-					return fn(key, r)
-				}
-				return nil // removed, not committed yet
-			}
-			r, err := s.decodeUser(key, v)
-			if err != nil {
-				return err
-			}
-			return fn(key, r)
-		})
+			return nil // removed, not committed yet
+		}
+		r, err := s.decodeUser(key, v)
+		if err != nil {
+			return err
+		}
+		return fn(key, r)
 	})
 	if err != nil {
 		return err
@@ -661,18 +680,63 @@ func (s *State) Flush() error {
 	}
 	// The file now holds the batch: forget the users of the batch that no
 	// later write changed.
+	// A reader opened before this commit does not see it: then the users
+	// stay until the last reader closes.
 	s.mu.Lock()
 	for _, w := range batch {
 		if w.bucket != bucketUsers {
 			continue
 		}
 		if r, ok := s.users[w.key]; ok && (w.value == nil && r == nil || w.value != nil && w.value == any(r)) {
-			delete(s.users, w.key)
+			if s.committed == nil {
+				s.committed = map[string]*UserRecord{}
+			}
+			s.committed[w.key] = r
 		}
 	}
 	s.nusers += nusers
+	s.dropCommitted()
 	s.mu.Unlock()
 	return nil
+}
+
+// dropCommitted forgets the committed users that no later write changed,
+// once no reader is open; s.mu is held.
+func (s *State) dropCommitted() {
+	if s.readers > 0 {
+		return
+	}
+	for k, c := range s.committed {
+		if r, ok := s.users[k]; ok && r == c {
+			delete(s.users, k)
+		}
+	}
+	clear(s.committed)
+}
+
+// beginRead opens a read transaction that walks or reads many users; it
+// is counted (see readers) before it begins, so that no commit that it
+// cannot see drops the users it needs. endRead closes it.
+func (s *State) beginRead() (*bbolt.Tx, error) {
+	s.mu.Lock()
+	s.readers++
+	s.mu.Unlock()
+	tx, err := s.db.Begin(false)
+	if err != nil {
+		s.endRead(nil)
+		return nil, fmt.Errorf("reading sync state %s: %w", s.path, err)
+	}
+	return tx, nil
+}
+
+func (s *State) endRead(tx *bbolt.Tx) {
+	if tx != nil {
+		_ = tx.Rollback()
+	}
+	s.mu.Lock()
+	s.readers--
+	s.dropCommitted()
+	s.mu.Unlock()
 }
 
 // putCycle records c at once and drops the oldest cycles beyond

@@ -247,7 +247,7 @@ func (p *Plan) groupsPlan(ctx context.Context, c *scim.Client, groups []*Desired
 		return err
 	}
 	if left {
-		return p.planGroupsLeft(snap)
+		return p.planGroupsLeft(rd, snap)
 	}
 	return nil
 }
