@@ -203,7 +203,7 @@ func TestHistorySurvivesKill(t *testing.T) {
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 
-	const n = 2*historyBatch + 40
+	const n = 2*store.HistoryBatch + 40
 	go func() {
 		for i := range n {
 			fmt.Fprintf(stdin, "n%d.main.test\n", i)
@@ -221,9 +221,9 @@ func TestHistorySurvivesKill(t *testing.T) {
 	// The history is written behind the results: wait until both full
 	// batches are in, then kill the run, which still waits for stdin.
 	before := 0
-	for try := 0; before < 2*historyBatch; try++ {
+	for try := 0; before < 2*store.HistoryBatch; try++ {
 		if try == 300 {
-			t.Fatalf("%d checks recorded after %d results, want %d", before, n, 2*historyBatch)
+			t.Fatalf("%d checks recorded after %d results, want %d", before, n, 2*store.HistoryBatch)
 		}
 		time.Sleep(100 * time.Millisecond)
 		before = recordedChecks(t, home, n)

@@ -230,9 +230,9 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	run.Ordered = !p.JSONL() || opts.Ordered
 	out := newResultStream(f, p, opts, src.total)
 	run.Each = out.poll
-	var history *historyWriter
+	var history *store.HistoryWriter
 	if !opts.Diagnose {
-		history = f.newHistoryWriter()
+		history = store.NewHistoryWriter(f.recordChecks, func(err error) { f.warnf("verification history not saved: %v", err) })
 	}
 	var sum outcome
 	stats := newRunSummary()
@@ -241,12 +241,12 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 		sum.add(r)
 		stats.add(r)
 		if history != nil {
-			history.add(historyOf(r))
+			history.Add(historyOf(r))
 		}
 	})
 	out.close()
 	if history != nil {
-		history.close()
+		history.Close()
 	}
 	if stats.n > 1 && !p.JSON() && !p.JSONL() && !f.opts.Quiet {
 		queries := checker.Pacer.Sent()
@@ -452,6 +452,16 @@ func historyOf(r *verify.Result) []store.DomainCheck {
 		}
 	}
 	return checks
+}
+
+// recordChecks writes checks to the history, opening the store when
+// first needed.
+func (f *factory) recordChecks(checks []store.DomainCheck) error {
+	st, err := f.openStore()
+	if err != nil {
+		return err
+	}
+	return st.RecordChecks(checks)
 }
 
 // methodResults are the results of each method behind r: both when
