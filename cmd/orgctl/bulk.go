@@ -333,6 +333,18 @@ func (s *runSummary) add(r *verify.Result) {
 // text is the summary: counts by status and by finding code (warnings
 // and errors), duration, rate, DNS queries sent (-1: not counted) and
 // how many of them timed out (and were retried).
+// err maps the results to the exit status: any error → 1, else any not
+// verified → 3.
+func (s *runSummary) err() error {
+	switch {
+	case s.status[verify.StatusError] > 0:
+		return errIndeterminate
+	case s.n > s.status[verify.StatusVerified]:
+		return errNotVerified
+	}
+	return nil
+}
+
 func (s *runSummary) text(queries, timeouts int64) string {
 	d := time.Since(s.start)
 	var parts []string

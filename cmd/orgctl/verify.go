@@ -234,11 +234,9 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	if !opts.Diagnose {
 		history = store.NewHistoryWriter(f.recordChecks, func(err error) { f.warnf("verification history not saved: %v", err) })
 	}
-	var sum outcome
 	stats := newRunSummary()
 	err = verify.Run(ctx, src.jobs(), run, func(r *verify.Result) {
 		out.result(r)
-		sum.add(r)
 		stats.add(r)
 		if history != nil {
 			history.Add(historyOf(r))
@@ -261,7 +259,7 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	if err := src.inputErr(); err != nil {
 		return err
 	}
-	return sum.err()
+	return stats.err()
 }
 
 // resultStream prints verify's results through the run's printer and
@@ -360,29 +358,6 @@ func (rs *resultStream) waitNote(r *verify.Result, elapsed time.Duration) string
 		msg += fmt.Sprintf(" (resolvers may serve old data for %ds more: expected at %s)", r.TimeLeftSeconds, at.Format(clock))
 	}
 	return msg
-}
-
-// outcome sums up the results for the exit status.
-type outcome struct{ notVerified, indeterminate bool }
-
-func (o *outcome) add(r *verify.Result) {
-	switch {
-	case r.Status == verify.StatusError:
-		o.indeterminate = true
-	case !r.Verified:
-		o.notVerified = true
-	}
-}
-
-// err is the exit status: any error → 1, else any not verified → 3.
-func (o *outcome) err() error {
-	switch {
-	case o.indeterminate:
-		return errIndeterminate
-	case o.notVerified:
-		return errNotVerified
-	}
-	return nil
 }
 
 // checker builds a verify.Checker from the global options.
