@@ -318,7 +318,7 @@ func (o *syncOptions) mappingAndScope() (provision.Mapping, provision.Scope, err
 	if v == nil {
 		return m, scope, nil
 	}
-	if v.InConfig("scim.mapping") || v.IsSet("scim.mapping") {
+	if v.IsSet("scim.mapping") {
 		m = provision.Mapping{}
 		if err := v.UnmarshalKey("scim.mapping", &m); err != nil {
 			return m, nil, usageError(fmt.Errorf("config file %s: scim.mapping: %w", v.ConfigFileUsed(), err), "")
