@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -80,14 +81,16 @@ func (f *factory) resolvConf() ([]string, error) {
 }
 
 // knownCode describes a code by what the store holds of it (whose code
-// it is, how old, whether it was replaced), reading the codes once.
+// it is, how old, whether it was replaced). The codes are read the first
+// time a wrong code is met, and once: most runs meet none.
 func (f *factory) knownCode(st *store.Store) func(string) (string, bool) {
-	codes, err := st.Codes()
+	codes := sync.OnceValues(st.Codes)
 	return func(uuid string) (string, bool) {
+		all, err := codes()
 		if err != nil {
 			return "", false
 		}
-		return store.DescribeCode(codes, uuid, f.now())
+		return store.DescribeCode(all, uuid, f.now())
 	}
 }
 
