@@ -69,3 +69,14 @@ func BenchmarkProcessVerify(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNewRoot measures building the command tree, which every
+// command line pays for before it runs (part of `orgctl version`'s
+// start-up, make bench (c)).
+func BenchmarkNewRoot(b *testing.B) {
+	io, _, _, _ := testIO(false)
+	b.ReportAllocs()
+	for b.Loop() {
+		newRootCmd(newFactory(io, func(string) (string, bool) { return "", false }))
+	}
+}

@@ -59,7 +59,7 @@ With --code, store a code the provider issued instead of generating one.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringSliceVar(&opts.Subdomains, "subdomain", nil, "also publish at this subdomain (www or www.main.com), repeatable")
+	stringsVar(fs, &opts.Subdomains, "subdomain", "also publish at this subdomain (www or www.main.com), repeatable")
 	fs.Var(newDaysDuration(&opts.Validity, defaultValidity), "validity", "how long the code is valid, e.g. 10d or 72h (at most 30d)")
 	fs.StringVar(&opts.Code, "code", "", "store this provider-issued code instead of generating one")
 	requireValue(fs, "code")

@@ -45,7 +45,7 @@ Nothing is added to the verification history.`,
 	}
 	addVerifyFlags(cmd.Flags(), f, opts)
 	addStrictFlag(cmd.Flags(), opts)
-	cmd.Flags().StringSliceVar(&opts.SystemResolvers, "system-resolver", nil,
+	stringsVar(cmd.Flags(), &opts.SystemResolvers, "system-resolver",
 		`resolver HOST:PORT whose view is compared with --resolver's (split horizon), repeatable; default: resolv.conf's when --resolver is given; "none" to skip`)
 	return cmd
 }

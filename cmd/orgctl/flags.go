@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/csv"
 	"fmt"
 	"strconv"
 	"strings"
@@ -80,3 +81,84 @@ func checkNonEmpty(fs *flagSet) error {
 	})
 	return err
 }
+
+// stringsValue is the value of every repeatable string flag (--resolver,
+// --subdomain, --member…): pflag's StringSlice semantics and type name
+// (each value read as CSV, the first given replaces the default, the
+// next ones add to it; help shows "strings"), without its cost at start:
+// pflag formats each default through an encoding/csv writer with a 4 KB
+// buffer, which every command line paid for every such flag of the tree
+// (a quarter of the bytes allocated to build it).
+type stringsValue struct {
+	p       *[]string
+	changed bool
+}
+
+// stringsVar defines a repeatable string flag that sets *p, initially nil.
+func stringsVar(fs *pflag.FlagSet, p *[]string, name, usage string) {
+	*p = nil
+	fs.Var(&stringsValue{p: p}, name, usage)
+	fs.Lookup(name).DefValue = "" // pflag's help hides an empty default spelled so
+}
+
+// Set reads one value given on the command line as CSV ("a,b", or
+// `"a,b"` for one value with a comma).
+func (v *stringsValue) Set(s string) error {
+	vals, err := readCSV(s)
+	if err != nil {
+		return err
+	}
+	if !v.changed {
+		*v.p = vals
+		v.changed = true
+	} else {
+		*v.p = append(*v.p, vals...)
+	}
+	return nil
+}
+
+func readCSV(s string) ([]string, error) {
+	if s == "" {
+		return []string{}, nil
+	}
+	if !strings.ContainsAny(s, "\"\r\n") {
+		return strings.Split(s, ","), nil
+	}
+	return csv.NewReader(strings.NewReader(s)).Read()
+}
+
+// String renders the values as pflag's StringSlice does: "[a,b]", each
+// value quoted as CSV when it has to be (viper reads it back so).
+func (v *stringsValue) String() string {
+	if v.p == nil {
+		return "[]"
+	}
+	plain := true
+	for _, s := range *v.p {
+		if s == "" || s == `\.` || strings.ContainsAny(s, ",\"\r\n") || s[0] == ' ' || s[0] == '\t' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return "[" + strings.Join(*v.p, ",") + "]"
+	}
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	_ = w.Write(*v.p)
+	w.Flush()
+	return "[" + strings.TrimSuffix(b.String(), "\n") + "]"
+}
+
+// Type is pflag's name for a string slice: help shows "strings", and
+// config and viper treat the flag as a list.
+func (v *stringsValue) Type() string { return "stringSlice" }
+
+// Append, Replace and GetSlice make it a pflag.SliceValue (config files
+// and cobra's completion use them).
+func (v *stringsValue) Append(s string) error { *v.p = append(*v.p, s); return nil }
+func (v *stringsValue) Replace(vals []string) error {
+	*v.p = append([]string(nil), vals...)
+	return nil
+}
+func (v *stringsValue) GetSlice() []string { return *v.p }

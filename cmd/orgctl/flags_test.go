@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -64,5 +65,60 @@ func TestDaysDuration(t *testing.T) {
 		if err == nil && (d != tt.want || v.String() != tt.str) {
 			t.Errorf("Set(%q) = %v (%q), want %v (%q)", tt.in, d, v.String(), tt.want, tt.str)
 		}
+	}
+}
+
+// TestStringsValueIsPflagsStringSlice holds that stringsValue reads and
+// prints every command line as pflag's own StringSlice does, so that
+// replacing it changed no behaviour: values, help and viper's reading.
+func TestStringsValueIsPflagsStringSlice(t *testing.T) {
+	for _, args := range [][]string{
+		nil,
+		{"a"},
+		{"a,b"},
+		{"a", "b,c"},
+		{""},
+		{"", "a"},
+		{`"a,b",c`},
+		{`"say ""hi"""`},
+		{" lead", "tail "},
+		{"a\nb"},
+		{`\.`},
+		{"8.8.8.8:53", "[::1]:53"},
+	} {
+		var got, want []string
+		mine := pflag.NewFlagSet("mine", pflag.ContinueOnError)
+		stringsVar(mine, &got, "x", "usage")
+		theirs := pflag.NewFlagSet("theirs", pflag.ContinueOnError)
+		theirs.StringSliceVar(&want, "x", nil, "usage")
+		var line []string
+		for _, a := range args {
+			line = append(line, "--x="+a)
+		}
+		errMine, errTheirs := mine.Parse(line), theirs.Parse(line)
+		if (errMine == nil) != (errTheirs == nil) {
+			t.Errorf("%q: error %v, pflag's %v", args, errMine, errTheirs)
+			continue
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%q: values %q, pflag's %q", args, got, want)
+		}
+		if m, p := mine.Lookup("x").Value.String(), theirs.Lookup("x").Value.String(); m != p {
+			t.Errorf("%q: String() %q, pflag's %q", args, m, p)
+		}
+	}
+	mine := pflag.NewFlagSet("mine", pflag.ContinueOnError)
+	var v []string
+	stringsVar(mine, &v, "resolver", "a resolver, repeatable")
+	theirs := pflag.NewFlagSet("theirs", pflag.ContinueOnError)
+	theirs.StringSlice("resolver", nil, "a resolver, repeatable")
+	if m, p := mine.FlagUsages(), theirs.FlagUsages(); m != p {
+		t.Errorf("help:\n%s\npflag's:\n%s", m, p)
+	}
+	sv := mine.Lookup("resolver").Value.(pflag.SliceValue)
+	_ = sv.Replace([]string{"x", "y"})
+	_ = sv.Append("z")
+	if got := sv.GetSlice(); !slices.Equal(got, []string{"x", "y", "z"}) {
+		t.Errorf("Replace x,y then Append z: %q", got)
 	}
 }

@@ -805,7 +805,7 @@ Members not yet in the group are added.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.ExternalID, "external-id", "", "externalId: the group's id in your directory")
-	cmd.Flags().StringSliceVar(&opts.Members, "member", nil, "a member (user id, userName or externalId), repeatable")
+	stringsVar(cmd.Flags(), &opts.Members, "member", "a member (user id, userName or externalId), repeatable")
 	return cmd
 }
 

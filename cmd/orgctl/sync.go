@@ -82,7 +82,7 @@ appended to the provisioning log (JSON lines; --log, default beside the state).`
 	fs.BoolVar(&opts.DryRun, "dry-run", false, "print the plan and change nothing")
 	fs.BoolVar(&opts.Delete, "delete", false, "delete users and groups that left the source, instead of deactivating users and emptying groups")
 	fs.IntVar(&opts.MaxDeletes, "max-deletes", provision.DefaultMaxDeletes, "stop, changing nothing, when a cycle would deactivate or delete more than this many objects")
-	fs.StringSliceVar(&opts.VerifiedDomains, "verified-domain", nil, "treat this domain as verified (it was verified elsewhere), repeatable")
+	stringsVar(fs, &opts.VerifiedDomains, "verified-domain", "treat this domain as verified (it was verified elsewhere), repeatable")
 	fs.IntVar(&opts.Concurrency, "concurrency", provision.DefaultConcurrency, "requests in flight at once")
 	fs.Float64Var(&opts.Rate, "rate", 0, "at most this many requests a second (0: no limit; 429s lower it)")
 	fs.StringVar(&opts.Log, "log", "", "append the provisioning log to this file (default: beside the sync state under --state-dir)")

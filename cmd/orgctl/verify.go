@@ -106,18 +106,16 @@ func addStoredFlag(fs *flagSet, opts *verifyOptions) {
 // config file's keys like every flag.
 //
 // The flags are made once per factory and added to each command: they
-// set the same global options whichever command parses them, and
-// pflag's StringSliceVar formats each default with an encoding/csv
-// writer (a 4 KB buffer), which every command's start-up paid for each
-// of the four commands that take them.
+// set the same global options whichever command parses them, and every
+// command line would otherwise build them four times.
 func addNetworkFlags(fs *flagSet, f *factory) {
 	if f.networkFlags == nil {
 		o := f.opts
 		nf := pflag.NewFlagSet("network", pflag.ContinueOnError)
-		nf.StringSliceVar(&o.Resolvers, "resolver", nil, "recursive resolver HOST:PORT to use, repeatable (default: from /etc/resolv.conf)")
-		nf.StringSliceVar(&o.Nameservers, "nameserver", nil, "treat HOST:PORT as an authoritative server and skip discovery, repeatable")
+		stringsVar(nf, &o.Resolvers, "resolver", "recursive resolver HOST:PORT to use, repeatable (default: from /etc/resolv.conf)")
+		stringsVar(nf, &o.Nameservers, "nameserver", "treat HOST:PORT as an authoritative server and skip discovery, repeatable")
 		nf.IntVar(&o.NSPort, "ns-port", verify.DefaultNSPort, "port of the authoritative servers found by discovery")
-		nf.StringSliceVar(&o.ConnectTo, "connect-to", nil, "HTTP: connect to ADDR:PORT for requests to HOST:PORT (HOST:PORT:ADDR:PORT, curl's semantics), repeatable")
+		stringsVar(nf, &o.ConnectTo, "connect-to", "HTTP: connect to ADDR:PORT for requests to HOST:PORT (HOST:PORT:ADDR:PORT, curl's semantics), repeatable")
 		f.networkFlags = nf
 	}
 	fs.AddFlagSet(f.networkFlags)
