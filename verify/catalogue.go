@@ -1,5 +1,7 @@
 package verify
 
+import "sync"
+
 // Entry is one finding code of the catalogue (DESIGN.md §6).
 type Entry struct {
 	Code string // stable identifier, e.g. "dns.nxdomain"
@@ -131,13 +133,15 @@ var catalogue = []Entry{
 		"the check stopped on an error of its own before asking any server; nothing is known about the domain"},
 }
 
-var byCode = func() map[string]Entry {
+// byCode indexes the catalogue (built on first use, not at every
+// command's start).
+var byCode = sync.OnceValue(func() map[string]Entry {
 	m := make(map[string]Entry, len(catalogue))
 	for _, e := range catalogue {
 		m[e.Code] = e
 	}
 	return m
-}()
+})
 
 // Catalogue returns every finding code orgctl reports, DNS first, with its
 // summary and explanation.
@@ -147,5 +151,5 @@ func Catalogue() []Entry {
 
 // Explain returns why a finding code matters, or "" for an unknown code.
 func Explain(code string) string {
-	return byCode[code].Why
+	return byCode()[code].Why
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/miekg/dns"
 
@@ -94,7 +95,7 @@ func (c *Checker) walkStart(ctx context.Context, start string) ([]target, string
 	}
 	var targets []target
 	for _, r := range c.Roots {
-		targets = append(targets, target{addr: r, host: rootHosts[r]})
+		targets = append(targets, target{addr: r, host: rootHosts()[r]})
 	}
 	return targets, "."
 }
@@ -109,14 +110,15 @@ func RootHints() []string {
 	return out
 }
 
-// rootHosts names the root servers by their address.
-var rootHosts = func() map[string]string {
+// rootHosts names the root servers by their address (built on first
+// use, not at every command's start).
+var rootHosts = sync.OnceValue(func() map[string]string {
 	m := map[string]string{}
 	for i, a := range RootHints() {
 		m[a] = fmt.Sprintf("%c.root-servers.net.", 'a'+i)
 	}
 	return m
-}()
+})
 
 // askWalk asks the servers in order, without recursion, for name's SOA,
 // until one answers other than SERVFAIL or REFUSED; replied is whether

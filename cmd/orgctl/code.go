@@ -25,8 +25,7 @@ const (
 
 func newCodeCmd(f *factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "code",
-		Short: "Generate, show, list and revoke verification codes",
+		Use: "code",
 	}
 	cmd.AddCommand(newCodeNewCmd(f), newCodeShowCmd(f), newCodeListCmd(f), newCodeRevokeCmd(f))
 	return cmd

@@ -9,8 +9,7 @@ import (
 
 func newConfigCmd(f *factory) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "config",
-		Short: "Show the effective settings",
+		Use: "config",
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "show",
@@ -40,7 +39,6 @@ redacted. On a terminal the table has a header; piped, it is tab-separated.`,
 func newVersionCmd(f *factory) *cobra.Command {
 	return &cobra.Command{
 		Use:         "version",
-		Short:       "Print the version of orgctl",
 		Args:        exactArgs(0, ""),
 		Annotations: map[string]string{annotationInstant: "true"},
 		RunE: func(cmd *cobra.Command, args []string) error {

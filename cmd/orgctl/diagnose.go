@@ -18,8 +18,7 @@ import (
 func newDiagnoseCmd(f *factory) *cobra.Command {
 	opts := &verifyOptions{Diagnose: true}
 	cmd := &cobra.Command{
-		Use:   "diagnose DOMAIN... | -",
-		Short: "Explain why a domain does not verify, and what exactly to change",
+		Use: "diagnose DOMAIN... | -",
 		Long: `Check each domain by DNS and by HTTP with every probe orgctl has, and print one
 report per domain: the verdict of each method, then every finding by severity
 with what was seen (server, name, and the bytes where bytes matter), why it

@@ -81,7 +81,7 @@ func newFactory(io *IOStreams, lookupEnv func(string) (string, bool)) *factory {
 // exit code, printing the error if any.
 func executeWith(ctx context.Context, f *factory, args []string) int {
 	io := f.io
-	root := newRootCmd(f)
+	root := newRootCmdFor(f, args)
 	root.SetArgs(args)
 	root.SetIn(io.In)
 	root.SetOut(io.Out)
@@ -111,7 +111,9 @@ func executeWith(ctx context.Context, f *factory, args []string) int {
 	return exitCode(err)
 }
 
-func newRootCmd(f *factory) *cobra.Command {
+// newRootBare is the root with its flags and help topics, and of
+// topCommands those that want names, the others as stand-ins.
+func newRootBare(f *factory, want func(name string) bool) *cobra.Command {
 	o := f.opts
 	var cancel context.CancelFunc
 	root := &cobra.Command{
@@ -165,16 +167,81 @@ provider over SCIM 2.0.
 	pf.StringVar(&o.StateDir, "state-dir", "", "where codes and history are kept (default $XDG_STATE_HOME/orgctl)")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions([]string{"text", "json", "jsonl"}, cobra.ShellCompDirectiveNoFileComp))
 
-	root.AddCommand(
-		newCodeCmd(f),
-		newVerifyCmd(f),
-		newDiagnoseCmd(f),
-		newSCIMCmd(f),
-		newSandboxCmd(f),
-		newConfigCmd(f),
-		newVersionCmd(f),
-	)
+	for _, t := range topCommands {
+		if want(t.name) {
+			root.AddCommand(t.command(f))
+			continue
+		}
+		root.AddCommand(&cobra.Command{
+			Use:         t.name,
+			Short:       t.short,
+			Annotations: map[string]string{annotationStandIn: t.name},
+			RunE: func(c *cobra.Command, _ []string) error {
+				return fmt.Errorf("internal error: %s was not built", c.CommandPath())
+			},
+		})
+	}
 	addHelpTopics(root)
+	return root
+}
+
+// topCommands are orgctl's commands. A command line builds only the one
+// it runs (newRootCmdFor): the others stay stand-ins that hold their
+// name and summary, all that the root's help shows of them.
+var topCommands = []topCommand{
+	{"code", "Generate, show, list and revoke verification codes", newCodeCmd},
+	{"verify", "Check that domains publish their verification code", newVerifyCmd},
+	{"diagnose", "Explain why a domain does not verify, and what exactly to change", newDiagnoseCmd},
+	{"scim", "Talk to the provider's SCIM 2.0 service: test, users, groups", newSCIMCmd},
+	{"sandbox", "Serve local DNS zones, a web root and a SCIM service on loopback to try orgctl offline", newSandboxCmd},
+	{"config", "Show the effective settings", newConfigCmd},
+	{"version", "Print the version of orgctl", newVersionCmd},
+}
+
+type topCommand struct {
+	name, short string
+	build       func(*factory) *cobra.Command
+}
+
+// command builds t's command.
+func (t topCommand) command(f *factory) *cobra.Command {
+	cmd := t.build(f)
+	cmd.Short = t.short
+	return cmd
+}
+
+// annotationStandIn marks a command of topCommands not built yet.
+const annotationStandIn = "orgctl_stand_in"
+
+// newRootCmd builds the whole command tree (help, completion, config
+// show, the config file's key check and the generated docs need it).
+func newRootCmd(f *factory) *cobra.Command {
+	root := newRootBare(f, func(string) bool { return true })
+	rejectUnknownWords(root)
+	return root
+}
+
+// newRootCmdFor builds the tree that the command line args needs: of
+// orgctl's commands only the one args runs, found by cobra's own Find
+// on the root and the stand-ins (the choice of a top-level command
+// depends only on the root's flags, which are all there). Building the
+// whole tree (a few hundred flags) was a tenth of `orgctl version`'s
+// start-up. Anything else (no command, help, completion, config) gets
+// the whole tree.
+func newRootCmdFor(f *factory, args []string) *cobra.Command {
+	root := newRootBare(f, func(string) bool { return false })
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	found, _, err := root.Find(args)
+	if err != nil || found.Annotations[annotationStandIn] == "" || found.Name() == "config" {
+		return newRootCmd(f) // afresh: flags bind the options again, nothing was parsed yet
+	}
+	for _, t := range topCommands {
+		if t.name == found.Name() {
+			root.RemoveCommand(found)
+			root.AddCommand(t.command(f))
+		}
+	}
 	rejectUnknownWords(root)
 	return root
 }
@@ -200,9 +267,12 @@ func (f *factory) configure(cmd *cobra.Command) error {
 	}
 	f.viper = v
 	// With no config file (or an empty one) there is no key to check, and
-	// no reason to collect every flag of the tree.
+	// no reason to collect every flag of the tree. The file serves every
+	// command, so its keys are checked against the whole tree, built apart
+	// (newRootCmdFor built only the command that runs; building the others
+	// here would set their defaults into options already parsed).
 	if len(v.AllKeys()) > 0 {
-		if err := config.CheckKeys(v, flagKeys(cmd.Root())); err != nil {
+		if err := config.CheckKeys(v, flagKeys(newRootCmd(newFactory(f.io, f.lookupEnv)))); err != nil {
 			return usageError(err, "fix the file; 'orgctl help environment' lists the keys")
 		}
 	}

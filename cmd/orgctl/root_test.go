@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -91,6 +92,62 @@ func TestCatchSignals(t *testing.T) {
 		}
 		if got := f.interrupted != nil; got != tt.catch {
 			t.Errorf("orgctl %v: caught signals %v, want %v", tt.args, got, tt.catch)
+		}
+	}
+}
+
+// TestTreeForCommandLine holds that the tree newRootCmdFor builds for a
+// command line runs the same command as the whole tree would, with the
+// same arguments, and that a command it leaves out is a stand-in with the
+// real command's name and summary.
+func TestTreeForCommandLine(t *testing.T) {
+	env := func(string) (string, bool) { return "", false }
+	io, _, _, _ := testIO(false)
+	whole := newRootCmd(newFactory(io, env))
+	for _, args := range [][]string{
+		{},
+		{"version"},
+		{"-o", "json", "version"},
+		{"--timeout", "5s", "verify", "dns", "main.com"},
+		{"--state-dir", "verify", "code", "list"},
+		{"--config=x.yaml", "scim", "users", "list"},
+		{"verify", "--resolver", "127.0.0.1:53", "http", "main.com"},
+		{"diagnose", "-", "-q"},
+		{"--help", "verify"},
+		{"-v", "code", "new", "main.com", "--code", "scim"},
+		{"sandbox", "--dir", "z"},
+		{"config", "show"},
+		{"help", "verify", "dns"},
+		{"completion", "bash"},
+		{"verfy", "main.com"},
+		{"--", "version"},
+	} {
+		want, wantArgs, wantErr := whole.Find(args)
+		partial := newRootCmdFor(newFactory(io, env), args)
+		got, gotArgs, gotErr := partial.Find(args)
+		if (wantErr == nil) != (gotErr == nil) {
+			t.Errorf("%q: error %v, whole tree %v", args, gotErr, wantErr)
+			continue
+		}
+		if wantErr != nil {
+			continue
+		}
+		if got.CommandPath() != want.CommandPath() || !slices.Equal(gotArgs, wantArgs) {
+			t.Errorf("%q: runs %q %q, whole tree %q %q", args, got.CommandPath(), gotArgs, want.CommandPath(), wantArgs)
+		}
+		if got.Annotations[annotationStandIn] != "" {
+			t.Errorf("%q: runs a stand-in", args)
+		}
+	}
+
+	bare := newRootBare(newFactory(io, env), func(string) bool { return false })
+	for _, c := range whole.Commands() {
+		stand, _, err := bare.Find([]string{c.Name()})
+		if c.Name() == "help" || c.Name() == "completion" || c.Parent() != whole {
+			continue
+		}
+		if err != nil || stand.Name() != c.Name() || stand.Short != c.Short || len(c.Aliases) > 0 || c.Hidden != stand.Hidden {
+			t.Errorf("%s: stand-in %q %q (%v), command %q %q aliases %q", c.Name(), stand.Name(), stand.Short, err, c.Name(), c.Short, c.Aliases)
 		}
 	}
 }

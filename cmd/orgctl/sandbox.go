@@ -25,8 +25,7 @@ type sandboxOptions struct {
 func newSandboxCmd(f *factory) *cobra.Command {
 	opts := &sandboxOptions{}
 	cmd := &cobra.Command{
-		Use:   "sandbox",
-		Short: "Serve local DNS zones, a web root and a SCIM service on loopback to try orgctl offline",
+		Use: "sandbox",
 		Long: `Serve a directory of zone files on 127.0.0.1: an authoritative server and a
 resolver answering from the same data. Edit a zone file and the change is served
 at once. A web server on 127.0.0.1 serves the web root, a directory per host name

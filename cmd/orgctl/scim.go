@@ -29,8 +29,7 @@ const tokenEnv = "ORGCTL_SCIM_TOKEN"
 func newSCIMCmd(f *factory) *cobra.Command {
 	o := &scimOptions{}
 	cmd := &cobra.Command{
-		Use:   "scim",
-		Short: "Talk to the provider's SCIM 2.0 service: test, users, groups",
+		Use: "scim",
 		Long: `Talk to the provider's SCIM 2.0 service (RFC 7643/7644).
 
 The service is --url (ORGCTL_SCIM_URL, or scim.url in the config file), e.g.

@@ -56,8 +56,7 @@ func verifyRunE(f *factory, opts *verifyOptions, hint, msg string) func(*cobra.C
 func newVerifyCmd(f *factory) *cobra.Command {
 	opts := &verifyOptions{}
 	cmd := &cobra.Command{
-		Use:   "verify DOMAIN... | -",
-		Short: "Check that domains publish their verification code",
+		Use: "verify DOMAIN... | -",
 		Long: `Check that each domain publishes its verification code, the way the provider
 accepts it: the DNS TXT record first, then, for a domain that DNS did not verify,
 the file http://DOMAIN/logmein-verification-code.txt. A domain passes when either
