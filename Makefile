@@ -62,6 +62,7 @@ staticcheck:
 ## Then bench-sync: the sync's targets (issue 13).
 bench: build
 	$(GO) build -o bin/cobraviper ./scripts/cobraviper
+	$(GO) build -o bin/barelookup ./scripts/barelookup
 	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v '/provision$$')
 	$(GO) test -run '^$$' -bench 'ReadBuild|BuildEach' -benchmem ./provision/
 	scripts/bench.sh $(BIN)

@@ -10,7 +10,8 @@
 #       (N names over N/10 unsigned zones), names/s, against
 #       `xargs -P 64 -n 50 dig` and against one dig per name (a loop, on
 #       SEQ_N names: a dig process costs ~10 ms, so N of them would dominate
-#       the run)
+#       the run), and against a bare lookup, zdns's work (scripts/barelookup:
+#       one TXT query a name, 100 threads; zdns itself too when on PATH)
 #   (c) `orgctl version` start-up against a minimal cobra + viper binary
 #   (d) peak RSS of orgctl verify dns for RSS_N names
 # Offline; stops its servers on exit. Usage: scripts/bench.sh [ORGCTL_BIN]
@@ -30,6 +31,7 @@ UUID=${CODE#*=}
 PATH=$PATH:/usr/sbin:/sbin
 ORGCTL=$(realpath "$ORGCTL")
 MINIMAL=$(realpath "${MINIMAL:-bin/cobraviper}")
+BARE=$(realpath "${BARE:-bin/barelookup}")
 
 for bin in named unbound dig dnssec-keygen dnssec-signzone dnssec-dsfromkey /usr/bin/time; do
 	command -v "$bin" >/dev/null || { echo "bench: $bin is missing: run 'make deps'" >&2; exit 1; }
@@ -174,11 +176,20 @@ for shape in a b; do
 	xargs -P 64 -n 50 "${DIG[@]}" <"$list" >"$W/$shape.dig"; t2=$(now)
 	head -n "$SEQ_N" "$list" >"$W/$shape.seq"
 	while read -r n; do "${DIG[@]}" "$n"; done <"$W/$shape.seq" >/dev/null; t3=$(now)
+	"$BARE" -server "127.0.0.1:$RES_PORT" -threads 100 <"$list" >"$W/$shape.bare" 2>/dev/null; t4=$(now)
 	ro=$(rate "$N" "$t0" "$t1")
 	rx=$(rate "$N" "$t1" "$t2")
 	rs=$(rate "$SEQ_N" "$t2" "$t3")
+	rb=$(rate "$N" "$t3" "$t4")
 	answers=$(grep -c logmein "$W/$shape.dig" || true)
+	bare=$(grep -c logmein "$W/$shape.bare" || true)
 	echo "(b) shape ${shape^^}: orgctl ${ro} names/s ($(count "$W/$shape.jsonl")); xargs -P 64 -n 50 dig ${rx} names/s ($answers/$N answered): ratio $(ratio "$ro" "$rx")x; one dig per name ${rs} names/s: ratio $(ratio "$ro" "$rs")x"
+	echo "    bare lookup (zdns's work: one TXT query a name, 100 threads; scripts/barelookup) ${rb} names/s ($bare/$N answered): ratio $(ratio "$ro" "$rb")x$([ "$shape" = a ] && echo " (target >= 1.0x)")"
+	if command -v zdns >/dev/null; then
+		t0=$(now); zdns TXT --name-servers "127.0.0.1:$RES_PORT" --threads 100 <"$list" >"$W/$shape.zdns" 2>/dev/null || true; t1=$(now)
+		rz=$(rate "$N" "$t0" "$t1")
+		echo "    zdns, 100 threads ${rz} names/s ($(grep -c logmein "$W/$shape.zdns" || true)/$N answered): ratio $(ratio "$ro" "$rz")x"
+	fi
 done
 
 # ---- (c) start-up --------------------------------------------------------------------------

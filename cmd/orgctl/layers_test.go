@@ -54,7 +54,7 @@ func TestLayers(t *testing.T) {
 		"codegen": 0, "internal/domain": 0, "internal/english": 0, "internal/store": 1,
 		"config": 2, "verify": 2, "scim": 2, "provision": 3,
 		"verify/verifytest": 3, "scim/scimtest": 3, "internal/peertest": 4, "provision/provisiontest": 4,
-		"cmd/orgctl/internal/sandbox": 4, "cmd/orgctl": 5, "scripts/cobraviper": 5,
+		"cmd/orgctl/internal/sandbox": 4, "cmd/orgctl": 5, "scripts/cobraviper": 5, "scripts/barelookup": 5,
 		// Benchmark tools (scripts/bench-sync.sh), test support too.
 		"provision/provisiontest/nullscim": 4, "provision/provisiontest/gensource": 5,
 	}
