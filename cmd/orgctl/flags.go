@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/pflag"
 )
@@ -135,7 +137,8 @@ func (v *stringsValue) String() string {
 	}
 	plain := true
 	for _, s := range *v.p {
-		if s == "" || s == `\.` || strings.ContainsAny(s, ",\"\r\n") || s[0] == ' ' || s[0] == '\t' {
+		// encoding/csv's rule for a field that needs quotes.
+		if r, _ := utf8.DecodeRuneInString(s); s == "" || s == `\.` || strings.ContainsAny(s, ",\"\r\n") || unicode.IsSpace(r) {
 			plain = false
 			break
 		}

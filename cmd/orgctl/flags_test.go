@@ -84,6 +84,7 @@ func TestStringsValueIsPflagsStringSlice(t *testing.T) {
 		{" lead", "tail "},
 		{"a\nb"},
 		{`\.`},
+		{"\vbob", "\u00a0x", "x\u00a0"},
 		{"8.8.8.8:53", "[::1]:53"},
 	} {
 		var got, want []string
