@@ -83,9 +83,6 @@ func executeWith(ctx context.Context, f *factory, args []string) int {
 	io := f.io
 	root := newRootCmdFor(f, args)
 	root.SetArgs(args)
-	root.SetIn(io.In)
-	root.SetOut(io.Out)
-	root.SetErr(io.ErrOut)
 
 	err := root.ExecuteContext(ctx)
 	interrupted := ctx.Err() != nil || f.interrupted != nil && f.interrupted.Err() != nil
@@ -152,6 +149,11 @@ provider over SCIM 2.0.
 			}
 		},
 	}
+	// The streams first: cobra's completion command keeps the writer it
+	// finds when it is made.
+	root.SetIn(f.io.In)
+	root.SetOut(f.io.Out)
+	root.SetErr(f.io.ErrOut)
 	root.SetVersionTemplate("orgctl {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError(err, fmt.Sprintf("see '%s --help'", c.CommandPath()))
@@ -268,10 +270,11 @@ func (f *factory) configure(cmd *cobra.Command) error {
 	f.viper = v
 	// With no config file (or an empty one) there is no key to check, and
 	// no reason to collect every flag of the tree. The file serves every
-	// command, so its keys are checked against the whole tree, built apart
-	// (newRootCmdFor built only the command that runs; building the others
-	// here would set their defaults into options already parsed).
-	if len(v.AllKeys()) > 0 {
+	// command: a key that no flag of the tree built for this command line
+	// knows is checked against the whole tree, built apart (newRootCmdFor
+	// built only the command that runs; building the others here would set
+	// their defaults into options already parsed).
+	if len(v.AllKeys()) > 0 && config.CheckKeys(v, flagKeys(cmd.Root())) != nil {
 		if err := config.CheckKeys(v, flagKeys(newRootCmd(newFactory(f.io, f.lookupEnv)))); err != nil {
 			return usageError(err, "fix the file; 'orgctl help environment' lists the keys")
 		}

@@ -151,3 +151,15 @@ func TestTreeForCommandLine(t *testing.T) {
 		}
 	}
 }
+
+// TestCompletionScriptOnStdout holds that `orgctl completion SHELL`
+// writes its script where every other output goes (the command's
+// stdout), not to the process's os.Stdout behind it.
+func TestCompletionScriptOnStdout(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
+		code, stdout, stderr := runCmd(t, false, nil, "completion", shell)
+		if code != exitOK || !strings.Contains(stdout, "orgctl") || len(stdout) < 500 {
+			t.Errorf("completion %s: exit %d, %d bytes on stdout (stderr %q)", shell, code, len(stdout), stderr)
+		}
+	}
+}
