@@ -142,7 +142,12 @@ if [ "${SERVE:-}" = 1 ]; then
 	wait
 fi
 
-export XDG_STATE_HOME=$W/state ORGCTL_RESOLVER=127.0.0.1:$RES_PORT ORGCTL_NS_PORT=$AUTH_PORT
+# No config file of the user's (it would change what (c) measures); the CPUs this run may use,
+# for pinning the resolver in (b).
+export XDG_STATE_HOME=$W/state XDG_CONFIG_HOME=$W/config ORGCTL_RESOLVER=127.0.0.1:$RES_PORT ORGCTL_NS_PORT=$AUTH_PORT
+unset ORGCTL_CONFIG
+allowed=$(awk '/^Cpus_allowed_list/ { print $2 }' /proc/self/status)
+mapfile -t cpus < <(echo "$allowed" | awk -F, '{ for (i = 1; i <= NF; i++) { n = split($i, r, "-"); if (n == 2) { for (c = r[1]; c <= r[2]; c++) print c } else print r[1] } }')
 DIG=(dig +time=2 +tries=3 +short @127.0.0.1 -p "$RES_PORT" TXT)
 orgctl_bulk() { "$ORGCTL" verify dns - --code "$UUID" -o jsonl ${CONCURRENCY:+--concurrency "$CONCURRENCY"} "$@"; }
 
@@ -191,15 +196,20 @@ for shape in a b; do
 	# would be: on 2 cores, Unbound's one validating thread needs a whole core for shape A,
 	# and the full check's queries to BIND (and orgctl itself) take from it what the bare
 	# lookup leaves alone. Both tools run on the other cores.
-	if [ "$shape" = a ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-		rest=1-$(($(nproc) - 1))
-		taskset -a -cp 0 "$unbound_pid" >/dev/null && taskset -a -cp "$rest" "$named_pid" >/dev/null
-		t0=$(now); taskset -c "$rest" "$ORGCTL" verify dns - --code "$UUID" -o jsonl ${CONCURRENCY:+--concurrency "$CONCURRENCY"} <"$list" >"$W/$shape.pinned.jsonl" || true; t1=$(now)
-		taskset -c "$rest" "$BARE" -server "127.0.0.1:$RES_PORT" -threads 100 <"$list" >/dev/null 2>&1; t2=$(now)
-		taskset -a -cp "0-$(($(nproc) - 1))" "$unbound_pid" >/dev/null && taskset -a -cp "0-$(($(nproc) - 1))" "$named_pid" >/dev/null
-		rpo=$(rate "$N" "$t0" "$t1")
-		rpb=$(rate "$N" "$t1" "$t2")
-		echo "    resolver on a core of its own (taskset): orgctl ${rpo} names/s ($(count "$W/$shape.pinned.jsonl")), bare lookup ${rpb} names/s: ratio $(ratio "$rpo" "$rpb")x (target >= 1.0x)"
+	if [ "$shape" = a ] && command -v taskset >/dev/null && [ "${#cpus[@]}" -ge 2 ]; then
+		first=${cpus[0]}
+		rest=$(IFS=,; echo "${cpus[*]:1}")
+		if taskset -a -cp "$first" "$unbound_pid" >/dev/null && taskset -a -cp "$rest" "$named_pid" >/dev/null; then
+			t0=$(now); taskset -c "$rest" "$ORGCTL" verify dns - --code "$UUID" -o jsonl ${CONCURRENCY:+--concurrency "$CONCURRENCY"} <"$list" >"$W/$shape.pinned.jsonl" || true; t1=$(now)
+			taskset -c "$rest" "$BARE" -server "127.0.0.1:$RES_PORT" -threads 100 <"$list" >"$W/$shape.pinned.bare" 2>/dev/null || true; t2=$(now)
+			rpo=$(rate "$N" "$t0" "$t1")
+			rpb=$(rate "$N" "$t1" "$t2")
+			echo "    resolver on a core of its own (taskset): orgctl ${rpo} names/s ($(count "$W/$shape.pinned.jsonl")), bare lookup ${rpb} names/s ($(grep -c logmein "$W/$shape.pinned.bare" || true)/$N answered): ratio $(ratio "$rpo" "$rpb")x (target >= 1.0x)"
+		else
+			echo "    resolver on a core of its own: skipped (taskset could not pin the servers)"
+		fi
+		taskset -a -cp "$allowed" "$unbound_pid" >/dev/null || true
+		taskset -a -cp "$allowed" "$named_pid" >/dev/null || true
 	fi
 	if command -v zdns >/dev/null; then
 		t0=$(now); zdns TXT --name-servers "127.0.0.1:$RES_PORT" --threads 100 <"$list" >"$W/$shape.zdns" 2>/dev/null || true; t1=$(now)
