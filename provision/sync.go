@@ -178,6 +178,11 @@ func syncStream(ctx context.Context, c *scim.Client, st *State, d *Desired, opts
 		}
 	}
 	p.Actions = nil
+	if err != nil && ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// A step cut short by the stop (a quarantine, an interrupt): finish
+		// reports the stop's cause, not this echo of it.
+		err = nil
+	}
 	if err != nil && ctx.Err() == nil {
 		if errors.Is(err, scim.ErrUnauthorized) {
 			err = &QuarantineError{Reason: "the target refuses the token: " + err.Error(), Err: err}

@@ -454,9 +454,16 @@ func planCounts(c provision.Counts) string {
 
 // printSummary prints what a cycle did.
 func printSummary(t *textOut, s *provision.Summary) {
-	verdict := t.P.green("done")
+	var bad []string
 	if s.Failed > 0 {
-		verdict = t.P.red(fmt.Sprintf("%d failed", s.Failed))
+		bad = append(bad, fmt.Sprintf("%d failed", s.Failed))
+	}
+	if s.NotRun > 0 {
+		bad = append(bad, fmt.Sprintf("stopped, %d not made", s.NotRun))
+	}
+	verdict := t.P.green("done")
+	if len(bad) > 0 {
+		verdict = t.P.red(strings.Join(bad, ", "))
 	}
 	fmt.Fprintf(t.W, "%s: %s (cycle %s, %s)\n", t.P.bold("sync "+safe(s.Target)), verdict, s.CycleID, time.Duration(s.DurationMS)*time.Millisecond)
 	fmt.Fprintf(t.W, "  users:    %d created, %d updated, %d deactivated, %d deleted, %d unchanged\n",

@@ -460,9 +460,17 @@ func TestSyncServiceGone(t *testing.T) {
 	tg := newSyncTarget(t, scimtest.Options{GoneAfter: 60})
 	src, want := genSource(t, provisiontest.Options{Users: 120, Groups: 4, Seed: 2, UnverifiedEvery: -1}, "csv")
 	start := time.Now()
-	code, _, stderr := tg.syncFast(t, src)
+	code, stdout, stderr := tg.syncFast(t, src)
 	if code != 1 && code != 5 || !strings.Contains(stderr, "error:") {
 		t.Errorf("exit %d, stderr %q; want 1 or 5 and the reason", code, stderr)
+	}
+	// The reason, not an echo of the run's own stop; and the summary does
+	// not call the run done.
+	if strings.Contains(stderr, "context canceled") || !strings.Contains(stderr, "connection reset") {
+		t.Errorf("stderr %q: want the service's failure as the reason, not the cancellation it caused", stderr)
+	}
+	if strings.Contains(stdout, ": done") || !strings.Contains(stdout, "stopped") {
+		t.Errorf("stdout %q: want the summary to say the run stopped", stdout)
 	}
 	t.Logf("gone after 60 requests: exit %d after %s: %s", code, time.Since(start).Round(time.Millisecond), strings.SplitN(stderr, "\n", 2)[0])
 	tg.SetOptions(scimtest.Options{Token: scimToken})
