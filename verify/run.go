@@ -17,6 +17,12 @@ import (
 // the servers' limits (Pacer) hold the queries back anyway.
 const DefaultConcurrency = 128
 
+// MaxConcurrency is the most jobs Run checks at once; a larger
+// Concurrency is taken as this. Far above what any resolver answers at
+// once (the per-server Pacer holds queries back well before), it keeps a
+// mistyped --concurrency from costing memory for nothing.
+const MaxConcurrency = 4096
+
 // Job is one domain to check, with the code it must publish. Domain must
 // be normalized already (internal/domain.Normalize).
 type Job struct {
@@ -72,6 +78,7 @@ func Run(ctx context.Context, jobs iter.Seq[Job], opts RunOptions, emit func(*Re
 	if workers <= 0 {
 		workers = DefaultConcurrency
 	}
+	workers = min(workers, MaxConcurrency)
 	type numbered struct {
 		i   int
 		job Job
@@ -91,19 +98,22 @@ func Run(ctx context.Context, jobs iter.Seq[Job], opts RunOptions, emit func(*Re
 	}
 
 	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for n := range work {
-				res, cut := opts.one(ctx, n.job)
-				done <- finished{n.i, res, cut}
-			}
-		})
+	worker := func() {
+		for n := range work {
+			res, cut := opts.one(ctx, n.job)
+			done <- finished{n.i, res, cut}
+		}
 	}
 	go func() {
 		i := 0
 		for j := range jobs {
 			if window != nil {
 				window <- struct{}{}
+			}
+			// Workers start as jobs come, up to workers: a run of three
+			// domains starts three.
+			if i < workers {
+				wg.Go(worker)
 			}
 			work <- numbered{i, j}
 			i++

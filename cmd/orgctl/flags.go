@@ -26,6 +26,10 @@ func newDaysDuration(p *time.Duration, def time.Duration) *daysDuration {
 	return &daysDuration{d: p}
 }
 
+// maxDays is the longest duration in days: a time.Duration holds about
+// 292 years, and a longer one wrapped round to minutes.
+const maxDays = 100 * 365
+
 // Set parses s: whole days ("10d") or a Go duration.
 func (v *daysDuration) Set(s string) error {
 	s = strings.TrimSpace(s)
@@ -33,6 +37,9 @@ func (v *daysDuration) Set(s string) error {
 		days, err := strconv.Atoi(n)
 		if err != nil {
 			return fmt.Errorf("invalid duration %q: want e.g. 10d, 72h or 90m", s)
+		}
+		if days > maxDays || days < -maxDays {
+			return fmt.Errorf("invalid duration %q: at most %dd", s, maxDays)
 		}
 		*v.d = time.Duration(days) * 24 * time.Hour
 		return nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,6 +54,9 @@ func TestDaysDuration(t *testing.T) {
 		{in: "d", wantErr: true},
 		{in: "1.5d", wantErr: true},
 		{in: "ten days", wantErr: true},
+		{in: "36500d", want: 36500 * 24 * time.Hour, str: "36500d"},
+		{in: "213504d", wantErr: true}, // wrapped round to 25 minutes
+		{in: "106752d", wantErr: true}, // wrapped round to a negative duration
 	}
 	for _, tt := range tests {
 		var d time.Duration
@@ -121,5 +125,29 @@ func TestStringsValueIsPflagsStringSlice(t *testing.T) {
 	_ = sv.Append("z")
 	if got := sv.GetSlice(); !slices.Equal(got, []string{"x", "y", "z"}) {
 		t.Errorf("Replace x,y then Append z: %q", got)
+	}
+}
+
+// TestFlagsOutOfRange holds that a number far out of a flag's range is a
+// usage error naming the flag, not a run that eats the memory (a huge
+// --concurrency), hammers a server (--interval 1ns) or never ends (--rate
+// 1e-300).
+func TestFlagsOutOfRange(t *testing.T) {
+	for _, args := range [][]string{
+		{"verify", "dns", "main.com", "--concurrency", "99999999999"},
+		{"verify", "main.com", "--concurrency", "5000"},
+		{"verify", "dns", "main.com", "--wait", "10s", "--interval", "1ns"},
+		{"verify", "dns", "main.com", "--timeout", "213504d"},
+		{"code", "new", "main.com", "--validity", "213504d"},
+		{"scim", "sync", "users.csv", "--concurrency", "100000"},
+		{"scim", "sync", "users.csv", "--rate", "NaN"},
+		{"scim", "sync", "users.csv", "--rate", "1e-300"},
+		{"scim", "sync", "users.csv", "--rate", "-1"},
+	} {
+		code, _, stderr := runCmd(t, false, map[string]string{"ORGCTL_RESOLVER": "127.0.0.1:9"}, args...)
+		flag := args[len(args)-2]
+		if code != exitUsage || !strings.Contains(stderr, flag) {
+			t.Errorf("%q: exit %d, stderr %q; want %d naming %s", args, code, stderr, exitUsage, flag)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -101,6 +102,14 @@ appended to the provisioning log (JSON lines; --log, default beside the state).`
 	return cmd
 }
 
+// maxSyncConcurrency is the most requests a sync keeps in flight: more
+// than a SCIM service serves one client at once (Entra's own service keeps
+// to a few).
+const maxSyncConcurrency = 256
+
+// minSyncRate is the lowest --rate: one request a minute.
+const minSyncRate = 1.0 / 60
+
 // syncMaxRetryAfter is the longest Retry-After a sync waits for.
 const syncMaxRetryAfter = time.Hour
 
@@ -156,10 +165,10 @@ func runSync(ctx context.Context, o *syncOptions) error {
 
 func (o *syncOptions) check() error {
 	switch {
-	case o.Concurrency < 1:
-		return usageErrorf("e.g. --concurrency 4", "invalid --concurrency %d: must be at least 1", o.Concurrency)
-	case o.Rate < 0:
-		return usageErrorf("e.g. --rate 50, or 0 for no limit", "invalid --rate %g: must not be negative", o.Rate)
+	case o.Concurrency < 1 || o.Concurrency > maxSyncConcurrency:
+		return usageErrorf("e.g. --concurrency 4", "invalid --concurrency %d: must be from 1 to %d", o.Concurrency, maxSyncConcurrency)
+	case math.IsNaN(o.Rate) || math.IsInf(o.Rate, 0) || o.Rate < 0 || o.Rate > 0 && o.Rate < minSyncRate:
+		return usageErrorf("e.g. --rate 50, or 0 for no limit", "invalid --rate %g: must be 0 (no limit) or at least %.4f (a request a minute)", o.Rate, minSyncRate)
 	case o.MaxDeletes < 1:
 		return usageErrorf("e.g. --max-deletes 500", "invalid --max-deletes %d: must be at least 1", o.MaxDeletes)
 	case o.Every < 0:

@@ -124,6 +124,10 @@ func addStrictFlag(fs *flagSet, opts *verifyOptions) {
 	fs.BoolVar(&opts.Strict, "strict", false, "HTTP: demand the file's exact bytes (a trailing newline fails)")
 }
 
+// minInterval is the shortest --interval: each check of --wait asks every
+// server again.
+const minInterval = 100 * time.Millisecond
+
 func newVerifyHTTPCmd(f *factory) *cobra.Command {
 	opts := &verifyOptions{Method: verify.MethodHTTP}
 	cmd := &cobra.Command{
@@ -178,14 +182,14 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	if opts.Wait < 0 {
 		return usageErrorf("e.g. --wait 15m", "invalid --wait %s: must not be negative", opts.Wait)
 	}
-	if opts.Interval <= 0 {
-		return usageErrorf("e.g. --interval 5s", "invalid --interval %s: must be positive", opts.Interval)
+	if opts.Interval < minInterval {
+		return usageErrorf("e.g. --interval 5s", "invalid --interval %s: must be at least %s (each check asks every server again)", opts.Interval, minInterval)
 	}
 	if opts.IntervalGiven && opts.Wait == 0 {
 		return usageErrorf("e.g. --wait 15m --interval 10s", "--interval needs --wait: without it there is a single check")
 	}
-	if opts.Concurrency < 0 {
-		return usageErrorf("e.g. --concurrency 64", "invalid --concurrency %d: must be positive", opts.Concurrency)
+	if opts.Concurrency < 0 || opts.Concurrency > verify.MaxConcurrency {
+		return usageErrorf("e.g. --concurrency 64", "invalid --concurrency %d: must be from 1 to %d", opts.Concurrency, verify.MaxConcurrency)
 	}
 	src, err := f.newDomainSource(args, opts.File, opts.Code, opts.Stored)
 	if err != nil {
