@@ -39,6 +39,7 @@ type domainSource struct {
 
 	mu      sync.Mutex
 	badLine error // the first bad line of stdin
+	lines   int   // the lines of stdin that named a domain, good or bad
 
 	codesOnce sync.Once
 	codes     map[string]store.Code // by domain
@@ -260,11 +261,15 @@ func (src *domainSource) jobs() iter.Seq[verify.Job] {
 				if e.Err == nil && seen[e.Domain] {
 					continue
 				}
+				src.mu.Lock()
+				src.lines++
+				src.mu.Unlock()
 				var j verify.Job
 				var err error
 				if e.Err != nil {
 					err = fmt.Errorf("stdin %w", e.Err)
-					j = verify.Job{Domain: cmp.Or(e.Text, fmt.Sprintf("stdin line %d", e.Line)), Err: err}
+					// The line as read, escaped: it goes to the terminal.
+					j = verify.Job{Domain: safe(cmp.Or(e.Text, fmt.Sprintf("stdin line %d", e.Line))), Err: err}
 				} else {
 					seen[e.Domain] = true
 					if j, err = src.job(e.Domain); err != nil {
@@ -296,10 +301,15 @@ func (src *domainSource) bad(err error) {
 	}
 }
 
-// inputErr is the usage error of a run whose stdin held bad lines.
+// inputErr is the usage error of a run whose stdin held bad lines, or
+// none at all (an empty list given as "-" is as much a mistake as an
+// empty --file, and a pipeline whose first command failed must not pass).
 func (src *domainSource) inputErr() error {
 	src.mu.Lock()
 	defer src.mu.Unlock()
+	if src.stdin && src.lines == 0 {
+		return usageErrorf("give one domain per line, e.g. cat domains.txt | orgctl verify dns -", "no domains given (stdin held none)")
+	}
 	if src.badLine == nil {
 		return nil
 	}

@@ -74,6 +74,38 @@ func TestVerifyStdinStreams(t *testing.T) {
 	}
 }
 
+// TestVerifyStdinControlCharacters: a line with a terminal escape is an
+// error row like any bad line, and its text reaches the terminal escaped.
+func TestVerifyStdinControlCharacters(t *testing.T) {
+	srv := verifytest.Start(t, verifytest.Options{}, bulkZone)
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir()}
+	stdin := "ma\x1b]0;pwned\x07in.test\na.main.test\n"
+	code, stdout, stderr := runIn(t, stdin, env, "verify", "dns", "-", "--nameserver", srv.Addr, "--code", testCode)
+	if code != exitUsage {
+		t.Errorf("exit code %d, want %d (stderr %q)", code, exitUsage, stderr)
+	}
+	if strings.ContainsAny(stdout+stderr, "\x1b\x07") {
+		t.Errorf("a control character reached the terminal:\nstdout %q\nstderr %q", stdout, stderr)
+	}
+	if !strings.Contains(stdout, `ma\x1b]0;pwned\ain.test: error`) || !strings.Contains(stdout, "a.main.test: verified") {
+		t.Errorf("stdout %q: want the bad line escaped as an error row, and the good one verified", stdout)
+	}
+}
+
+// TestVerifyStdinEmpty: stdin with no domain (empty, or only comments and
+// blank lines) is a usage error, as an empty --file is, not a pass.
+func TestVerifyStdinEmpty(t *testing.T) {
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir()}
+	for _, stdin := range []string{"", "# nothing yet\n\n"} {
+		for _, cmd := range [][]string{{"verify", "dns", "-"}, {"verify", "-", "-o", "jsonl"}, {"diagnose", "-"}} {
+			code, _, stderr := runIn(t, stdin, env, append(cmd, "--nameserver", "127.0.0.1:9", "--code", testCode)...)
+			if code != exitUsage || !strings.Contains(stderr, "stdin held none") {
+				t.Errorf("%q with stdin %q: exit %d, stderr %q; want %d", cmd, stdin, code, stderr, exitUsage)
+			}
+		}
+	}
+}
+
 // TestVerifyFile: --file is checked whole before anything runs; a good
 // file is checked, with a summary on stderr in text mode.
 func TestVerifyFile(t *testing.T) {
