@@ -223,7 +223,7 @@ func (o *syncOptions) cycle(ctx context.Context) error {
 	p := o.printer()
 	switch {
 	case sum != nil:
-		if perr := p.Print(sum, func(t *textOut) { printSummary(t, sum) }); perr != nil && err == nil {
+		if perr := p.Print(sum, func(t *textOut) { printSummary(t, sum, err != nil) }); perr != nil && err == nil {
 			err = perr
 		}
 	case plan != nil && (o.DryRun || isThreshold(err)):
@@ -461,14 +461,18 @@ func planCounts(c provision.Counts) string {
 		c.GroupCreates, c.GroupUpdates, c.GroupsEmptied, c.GroupDeletes, c.MemberAdds, c.MemberRemoves, c.Skips)
 }
 
-// printSummary prints what a cycle did.
-func printSummary(t *textOut, s *provision.Summary) {
+// printSummary prints what a cycle did; stopped says that it ended on an
+// error (the error itself is printed after).
+func printSummary(t *textOut, s *provision.Summary, stopped bool) {
 	var bad []string
 	if s.Failed > 0 {
 		bad = append(bad, fmt.Sprintf("%d failed", s.Failed))
 	}
 	if s.NotRun > 0 {
 		bad = append(bad, fmt.Sprintf("stopped, %d not made", s.NotRun))
+	}
+	if stopped && len(bad) == 0 {
+		bad = append(bad, "stopped")
 	}
 	verdict := t.P.green("done")
 	if len(bad) > 0 {

@@ -761,6 +761,7 @@ func TestSyncQuarantine(t *testing.T) {
 		reason    string
 	}{
 		{"token refused mid-way", refuse, 15, "token"},
+		{"token refused from the start", refuse, 0, "token"},
 		{"most writes fail", failCreates, 0, "writes failed"},
 	}
 	for _, tt := range tests {
@@ -777,9 +778,12 @@ func TestSyncQuarantine(t *testing.T) {
 			}
 			tg.onWrite.Store(&hook)
 			on.Store(tt.after == 0)
-			code, _, stderr := tg.sync(t, src, "--concurrency", "1")
+			code, stdout, stderr := tg.sync(t, src, "--concurrency", "1")
 			if code != 5 || !strings.Contains(stderr, "quarantine") || !strings.Contains(stderr, tt.reason) {
 				t.Fatalf("exit %d, stderr %q; want 5, quarantine and %q", code, stderr, tt.reason)
+			}
+			if strings.Contains(stdout, ": done") {
+				t.Errorf("stdout %q: a quarantined run is not done", stdout)
 			}
 			if strings.Contains(stderr, scimToken) {
 				t.Error("stderr holds the token")
