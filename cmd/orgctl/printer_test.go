@@ -150,3 +150,15 @@ func TestProgressChoice(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckHostPort(t *testing.T) {
+	for a, ok := range map[string]bool{
+		"127.0.0.1:53": true, "[::1]:5353": true, "dns.example:53": true, "ns1.main.com.:53": true, "localhost:1": true,
+		"bad_host!:53": false, "127.0.0.1": false, ":53": false, "127.0.0.1:0": false, "127.0.0.1:65536": false,
+		"-a.example:53": false, "a..b:53": false, "a b:53": false, "\x1b:53": false,
+	} {
+		if err := checkHostPort(a); (err == nil) != ok {
+			t.Errorf("checkHostPort(%q) = %v, want ok %v", a, err, ok)
+		}
+	}
+}
