@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -231,12 +232,19 @@ func checkURL(raw string) (*url.URL, error) {
 		return nil, fmt.Errorf("scim: URL %s: want an https:// URL", u.Redacted())
 	case u.Host == "" || u.Hostname() == "":
 		return nil, fmt.Errorf("scim: URL %s has no host", u.Redacted())
+	case u.Port() != "" && !validPort(u.Port()):
+		return nil, fmt.Errorf("scim: URL %s: port %s is not 1-65535", u.Redacted(), u.Port())
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
 		return nil, fmt.Errorf("scim: URL %s: a base URL takes no query or fragment", u.Redacted())
 	case u.Scheme == "http" && !loopback(u.Hostname()):
 		return nil, fmt.Errorf("scim: refusing %s: plain http is allowed only to loopback hosts (127.0.0.0/8, ::1, localhost); use https", u.Redacted())
 	}
 	return u, nil
+}
+
+func validPort(p string) bool {
+	n, err := strconv.Atoi(p)
+	return err == nil && n >= 1 && n <= 65535
 }
 
 func loopback(host string) bool {

@@ -81,6 +81,8 @@ func TestNewChecksConfig(t *testing.T) {
 		{Config{URL: "127.0.0.1:8080/scim/v2", Token: tok}, `scim: URL "127.0.0.1:8080/scim/v2" has no scheme: add https:// (https://127.0.0.1:8080/scim/v2), or http:// for a loopback host`},
 		{Config{URL: "localhost:8080/scim", Token: tok}, `scim: URL "localhost:8080/scim" has no scheme: add https:// (https://localhost:8080/scim), or http:// for a loopback host`},
 		{Config{URL: "https:///scim", Token: tok}, "scim: URL https:///scim has no host"},
+		{Config{URL: "http://127.0.0.1:99999/scim", Token: tok}, "scim: URL http://127.0.0.1:99999/scim: port 99999 is not 1-65535"},
+		{Config{URL: "https://host:0/scim", Token: tok}, "scim: URL https://host:0/scim: port 0 is not 1-65535"},
 		{Config{Token: tok}, "scim: no URL given (want the service's base URL, e.g. https://host/scim/v2)"},
 		{Config{URL: "https://host/scim"}, "scim: unauthorized: no bearer token"},
 		{Config{URL: "https://host/scim", Token: NewToken("a b")}, "scim: the token holds white space, control or non-ASCII characters"},
