@@ -113,9 +113,11 @@ func (c *Checker) decide(res *Result, auth authOutcome, resolvers []Server) {
 				break
 			}
 		}
+		// With --nameserver the zone was not looked for: name the name.
+		zone := cmp.Or(res.Zone, res.Name)
 		f := Finding{Code: "dns.ns_unreachable", Severity: SeverityError,
-			Message: fmt.Sprintf("none of the %d authoritative server addresses of %s answered: %s%s", len(auth.servers), res.Zone, strings.Join(down, ", "), seen),
-			Fix:     fmt.Sprintf("make sure the name servers of %s are up and reachable on UDP and TCP port 53, or delegate the zone to servers that answer", strings.TrimSuffix(res.Zone, "."))}
+			Message: fmt.Sprintf("none of the %d authoritative server addresses of %s answered: %s%s", len(auth.servers), zone, strings.Join(down, ", "), seen),
+			Fix:     fmt.Sprintf("make sure the name servers of %s are up and reachable on UDP and TCP port 53, or delegate the zone to servers that answer", strings.TrimSuffix(zone, "."))}
 		if len(down) == 1 {
 			f.Server = down[0]
 		}

@@ -340,6 +340,24 @@ func TestAllAuthoritativeUnreachableNeverPasses(t *testing.T) {
 	}
 }
 
+// TestGivenNameserversUnreachable: with Nameservers no zone is looked
+// for; the finding names the name checked, not an empty zone.
+func TestGivenNameserversUnreachable(t *testing.T) {
+	dead := verifytest.Start(t, verifytest.Options{Drop: true}, zone(1, ""))
+	c := &verify.Checker{Nameservers: []string{dead.Addr}, Timeout: 100 * time.Millisecond}
+	res, err := c.DNS(context.Background(), "main.test", verify.Code{Value: code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, res, verify.StatusError, []string{"dns.ns_unreachable"}, nil)
+	for _, f := range res.Findings {
+		if f.Code == "dns.ns_unreachable" && f.Severity == verify.SeverityError &&
+			(!strings.Contains(f.Message, "addresses of main.test. answered") || !strings.Contains(f.Fix, "name servers of main.test are")) {
+			t.Errorf("finding %q (fix %q): want it to name main.test", f.Message, f.Fix)
+		}
+	}
+}
+
 // TestNegativeCacheTimeLeft: the time left is what the resolver still
 // holds, the TTL it returns on the SOA of its cached negative answer
 // (counting down, RFC 2308 §5), not the zone's full negative TTL.
