@@ -14,6 +14,7 @@ import (
 
 	"github.com/orgctl/orgctl/codegen"
 	"github.com/orgctl/orgctl/internal/domain"
+	"github.com/orgctl/orgctl/internal/english"
 	"github.com/orgctl/orgctl/internal/store"
 )
 
@@ -391,6 +392,7 @@ func human(d time.Duration) string {
 	case d >= 2*time.Minute:
 		return fmt.Sprintf("%d minutes", int(d.Minutes()))
 	default:
-		return fmt.Sprintf("%d seconds", int(d.Seconds()))
+		n := int(d.Seconds())
+		return fmt.Sprintf("%d %s", n, english.Plural(n, "second", "seconds"))
 	}
 }

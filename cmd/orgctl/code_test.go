@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCodeNewSubdomainWarning holds that a --subdomain that looks fully
@@ -90,5 +91,16 @@ func TestCodeListTable(t *testing.T) {
 	code, stdout, _ := runCmd(t, false, env, "code", "revoke", "main.test", "-o", "jsonl")
 	if code != exitOK || !strings.Contains(stdout, `"status":"revoked"`) {
 		t.Errorf("code revoke -o jsonl: exit %d, %q; want the revoked code", code, stdout)
+	}
+}
+
+func TestHuman(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		time.Second: "1 second", 90 * time.Second: "90 seconds", 5 * time.Minute: "5 minutes",
+		3 * time.Hour: "3 hours", 10 * 24 * time.Hour: "10 days", -time.Second: "1 second",
+	} {
+		if got := human(d); got != want {
+			t.Errorf("human(%s) = %q, want %q", d, got, want)
+		}
 	}
 }
