@@ -116,6 +116,8 @@ var catalogue = []Entry{
 		"connect 10 s, TLS 10 s, request 15 s; a server that is slower cannot be checked"},
 	{"http.refused", "the connection was refused",
 		"nothing listens on port 80 (or 443) at that address"},
+	{"http.malformed", "the answer is not valid HTTP",
+		"the server (or a device in front of it) answered with a broken status line, header, body length or redirect, which the provider's verifier cannot read either"},
 	{"http.tls", "the certificate is not valid",
 		"orgctl goes on (warning), but a verifier that checks certificates stops at an https hop with an invalid one"},
 	{"http.blocked", "a bot filter blocks non-browser clients",

@@ -411,6 +411,14 @@ func diagCases() []diagCase {
 		}))}, method: verify.MethodHTTP, status: verify.StatusNotFound, want: []string{"http.middlebox"}, absent: []string{"http.status", "http.blocked"}},
 		{name: "http port 80 speaks HTTPS", w: diagWorld{ns1: page, sites: at(serve(400, "<center>The plain HTTP request was sent to HTTPS port</center>"))},
 			method: verify.MethodHTTP, status: verify.StatusNotFound, want: []string{"http.https_on_http_port"}, absent: []string{"http.status"}},
+		{name: "http answer that is not HTTP", w: diagWorld{ns1: page, sites: at(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			conn, _, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-Type text/plain\r\n\r\nx")
+		}))}, method: verify.MethodHTTP, status: verify.StatusError, want: []string{"http.malformed"}, absent: []string{"http.refused"}},
 		{name: "http catch-all page", w: diagWorld{ns1: page, sites: at(serve(200, html))},
 			method: verify.MethodHTTP, status: verify.StatusMismatch, want: []string{"http.html", "http.soft_404"}},
 		{name: "http file under /.well-known", w: diagWorld{ns1: page, sites: at(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

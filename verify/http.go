@@ -387,6 +387,8 @@ func (ch *chain) failed(kind string, hop Hop, first bool) {
 		fix = "check that the web server runs and that no firewall drops connections to port 80 (and 443 for https)"
 	case "http.refused":
 		fix = "start a web server on the host, or open its port (80 for http, 443 for https) in the firewall"
+	case "http.malformed":
+		fix = "fix the web server, or the proxy, load balancer or firewall in front of it: what answers on the port does not speak HTTP correctly"
 	case "http.tls":
 		fix = "fix the web server's TLS configuration (certificate, protocol versions), or serve the file over plain http"
 	case "http.https_on_http_port":
@@ -645,9 +647,27 @@ func describeHTTP(err, dialErr error, tlsHop bool) (string, string) {
 		return "TLS handshake failed: " + unwrapOp(err), "http.tls"
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "the connection was closed without a complete response", "http.refused"
+	case malformed(err):
+		return "the answer is not valid HTTP: " + unwrapOp(err), "http.malformed"
 	default:
 		return unwrapOp(err), "http.refused"
 	}
+}
+
+// malformed reports whether err is net/http's reading of an answer that
+// is not HTTP: a bad status line or header, bad chunking, a bad
+// Content-Length, or a Location it cannot parse (its messages are all
+// net/http has to tell them by).
+func malformed(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"malformed HTTP", "malformed MIME header", "malformed chunked encoding", "bad Content-Length",
+		"invalid Content-Length", "invalid header field", "failed to parse Location header", "invalid byte in chunk length",
+		"transport connection broken"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // unwrapOp drops the Go operation prefixes ("dial tcp 1.2.3.4:80: ") that

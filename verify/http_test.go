@@ -581,6 +581,52 @@ func TestHTTPConnectAndTLSTimeouts(t *testing.T) {
 	}
 }
 
+// TestHTTPMalformedAnswer: a server that answers with bytes that are not
+// HTTP (a broken header, a status line of garbage) gets http.malformed and
+// a fix about the server, not http.refused's "start a web server".
+func TestHTTPMalformedAnswer(t *testing.T) {
+	for name, answer := range map[string]string{
+		"header":      "HTTP/1.1 200 OK\r\nContent-Type text/plain\r\n\r\nx",
+		"status line": "garbage, not http\r\n\r\n",
+		"chunking":    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { ln.Close() })
+			go func() {
+				for {
+					conn, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go func() {
+						defer conn.Close()
+						buf := make([]byte, 4096)
+						_, _ = conn.Read(buf)
+						_, _ = io.WriteString(conn, answer)
+						time.Sleep(50 * time.Millisecond)
+					}()
+				}
+			}()
+			c, _ := newWebWorld(t, map[string]http.Handler{})
+			c.ConnectTo = []verify.ConnectTo{{FromPort: "80", ToHost: "127.0.0.1", ToPort: portOf(t, ln.Addr())}}
+			res, err := c.HTTP(context.Background(), "main.test", verify.Code{Value: code})
+			if err != nil {
+				t.Fatal(err)
+			}
+			expect(t, res, res.Status, []string{"http.malformed"}, []string{"http.refused"})
+			for _, f := range res.Findings {
+				if f.Code == "http.malformed" && !strings.Contains(f.Fix, "does not speak HTTP") {
+					t.Errorf("fix %q", f.Fix)
+				}
+			}
+		})
+	}
+}
+
 // TestHTTPFollowsCNAMEOfAuthoritativeServer: asked directly
 // (--nameserver), an authoritative server answers a CNAME into another
 // zone without its address; the check follows it.
