@@ -554,23 +554,10 @@ func TestHTTPConnectAndTLSTimeouts(t *testing.T) {
 
 	// A server that accepts the connection but never answers the TLS
 	// handshake: the TLS timeout ends it.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { conn.Close() })
-		}
-	}()
+	silent := rawServer(t, func(conn net.Conn) { <-t.Context().Done() })
 	c, _ = newWebWorld(t, map[string]http.Handler{"192.0.2.10:80": redirectTo(301, file, "https://main.test"+file, http.NotFoundHandler())})
 	c.TLSTimeout = 100 * time.Millisecond
-	c.ConnectTo = []verify.ConnectTo{{FromPort: "443", ToHost: "127.0.0.1", ToPort: portOf(t, ln.Addr())}}
+	c.ConnectTo = []verify.ConnectTo{{FromPort: "443", ToHost: "127.0.0.1", ToPort: portOf(t, silent)}}
 	res, err = c.HTTP(context.Background(), "main.test", verify.Code{Value: code})
 	if err != nil {
 		t.Fatal(err)
@@ -591,28 +578,14 @@ func TestHTTPMalformedAnswer(t *testing.T) {
 		"chunking":    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { ln.Close() })
-			go func() {
-				for {
-					conn, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() {
-						defer conn.Close()
-						buf := make([]byte, 4096)
-						_, _ = conn.Read(buf)
-						_, _ = io.WriteString(conn, answer)
-						time.Sleep(50 * time.Millisecond)
-					}()
-				}
-			}()
+			addr := rawServer(t, func(conn net.Conn) {
+				buf := make([]byte, 4096)
+				_, _ = conn.Read(buf)
+				_, _ = io.WriteString(conn, answer)
+				time.Sleep(50 * time.Millisecond)
+			})
 			c, _ := newWebWorld(t, map[string]http.Handler{})
-			c.ConnectTo = []verify.ConnectTo{{FromPort: "80", ToHost: "127.0.0.1", ToPort: portOf(t, ln.Addr())}}
+			c.ConnectTo = []verify.ConnectTo{{FromPort: "80", ToHost: "127.0.0.1", ToPort: portOf(t, addr)}}
 			res, err := c.HTTP(context.Background(), "main.test", verify.Code{Value: code})
 			if err != nil {
 				t.Fatal(err)
@@ -652,4 +625,28 @@ func TestHTTPLinkLocalAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	expect(t, res, verify.StatusVerified, []string{"http.private_address"}, nil)
+}
+
+// rawServer accepts TCP connections on loopback until the test ends and
+// hands each to serve (on a goroutine of its own), closing it after.
+func rawServer(t *testing.T, serve func(net.Conn)) net.Addr {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				serve(conn)
+			}()
+		}
+	}()
+	return ln.Addr()
 }

@@ -34,24 +34,12 @@ func TestMiddleboxNginx(t *testing.T) {
 
 	// A TLS server that answers anything with an alert, as one does to a
 	// plain HTTP request.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			buf := make([]byte, 1024)
-			_, _ = conn.Read(buf)
-			_, _ = conn.Write([]byte{0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28})
-			conn.Close()
-		}
-	}()
-	_, aport, _ := net.SplitHostPort(ln.Addr().String())
+	alert := rawServer(t, func(conn net.Conn) {
+		buf := make([]byte, 1024)
+		_, _ = conn.Read(buf)
+		_, _ = conn.Write([]byte{0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x28})
+	})
+	_, aport, _ := net.SplitHostPort(alert.String())
 
 	tests := []struct {
 		host, toPort string
