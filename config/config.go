@@ -54,6 +54,17 @@ func Key(f *pflag.Flag) string {
 // AnnotationKey is the flag annotation that overrides Key.
 const AnnotationKey = "config_key"
 
+// AnnotationCommandLineOnly marks a flag that is no setting: one that
+// picks what a single command line prints (`code show --file`). Neither
+// the environment nor the config file sets it, so that ORGCTL_FILE, meant
+// for verify's --file, does not reach it; it has no config key.
+const AnnotationCommandLineOnly = "config_none"
+
+// CommandLineOnly reports whether f is marked AnnotationCommandLineOnly.
+func CommandLineOnly(f *pflag.Flag) bool {
+	return f.Annotations[AnnotationCommandLineOnly] != nil
+}
+
 // EnvName is the environment variable of a flag: ORGCTL_ and the key in
 // upper case, dots and dashes turned into underscores.
 func EnvName(f *pflag.Flag) string {
@@ -144,7 +155,7 @@ func Apply(v *viper.Viper, fs *pflag.FlagSet, lookupEnv func(string) (string, bo
 	settings := Settings{}
 	var errs []error
 	fs.VisitAll(func(f *pflag.Flag) {
-		if f.Name == "help" {
+		if f.Name == "help" || CommandLineOnly(f) {
 			return
 		}
 		key, env := Key(f), EnvName(f)

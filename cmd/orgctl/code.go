@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/orgctl/orgctl/codegen"
+	"github.com/orgctl/orgctl/config"
 	"github.com/orgctl/orgctl/internal/domain"
 	"github.com/orgctl/orgctl/internal/english"
 	"github.com/orgctl/orgctl/internal/store"
@@ -220,6 +221,9 @@ func newCodeShowCmd(f *factory) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&records, "records", false, "print only the TXT records, as fully qualified zone-file lines")
 	cmd.Flags().BoolVar(&file, "file", false, "print only the HTTP file's content, exactly (no final newline)")
+	for _, name := range []string{"records", "file"} {
+		_ = cmd.Flags().SetAnnotation(name, config.AnnotationCommandLineOnly, []string{"true"})
+	}
 	return cmd
 }
 

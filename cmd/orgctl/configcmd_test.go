@@ -100,3 +100,18 @@ func TestConfigShowEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// TestOutputModesAreNoSettings: code show's --file and --records pick
+// what one command line prints; ORGCTL_FILE (verify's --file, a path) and
+// a config file's "file" key do not reach them.
+func TestOutputModesAreNoSettings(t *testing.T) {
+	env, _ := configEnv(t, "file: domains.txt\n")
+	if code, _, stderr := runCmd(t, false, env, "code", "new", "main.com", "-q"); code != exitOK {
+		t.Fatalf("code new: exit %d: %s", code, stderr)
+	}
+	env["ORGCTL_FILE"] = "/tmp/domains.txt"
+	code, stdout, stderr := runCmd(t, false, env, "code", "show", "main.com")
+	if code != exitOK || !strings.Contains(stdout, "record:") || !strings.Contains(stdout, "history:") {
+		t.Errorf("code show with ORGCTL_FILE and a config file: exit %d, stdout %q, stderr %q; want the full view", code, stdout, stderr)
+	}
+}

@@ -106,7 +106,7 @@ func flagKeys(root *cobra.Command) []string {
 	var keys []string
 	seen := map[string]bool{}
 	add := func(fl *pflag.Flag) {
-		if k := config.Key(fl); fl.Name != "help" && fl.Name != "version" && !seen[k] {
+		if k := config.Key(fl); fl.Name != "help" && fl.Name != "version" && !config.CommandLineOnly(fl) && !seen[k] {
 			seen[k] = true
 			keys = append(keys, k)
 		}
@@ -133,7 +133,7 @@ func (f *factory) allSettings(root *cobra.Command) (config.Settings, error) {
 	keys := map[string]bool{}
 	walkFlags(root, func(_ *cobra.Command, fl *pflag.Flag) {
 		k := config.Key(fl)
-		if _, ok := f.settings[k]; ok || keys[k] {
+		if _, ok := f.settings[k]; ok || keys[k] || config.CommandLineOnly(fl) {
 			return
 		}
 		keys[k] = true
