@@ -115,3 +115,15 @@ func TestOutputModesAreNoSettings(t *testing.T) {
 		t.Errorf("code show with ORGCTL_FILE and a config file: exit %d, stdout %q, stderr %q; want the full view", code, stdout, stderr)
 	}
 }
+
+// TestConfigTokenNotAString: a scim.token that YAML reads as a list, an
+// object or a number is a usage error naming the key, not "no token".
+func TestConfigTokenNotAString(t *testing.T) {
+	for _, tok := range []string{"[a]", "{a: b}", "12345", "true"} {
+		env, path := configEnv(t, "scim:\n  url: http://127.0.0.1:9/scim\n  token: "+tok+"\n")
+		code, _, stderr := runCmd(t, false, env, "scim", "test")
+		if code != exitUsage || !strings.Contains(stderr, "scim.token") || !strings.Contains(stderr, path) {
+			t.Errorf("token %s: exit %d, stderr %q; want %d naming scim.token and the file", tok, code, stderr, exitUsage)
+		}
+	}
+}
