@@ -36,6 +36,7 @@ func TestConfigFileKeys(t *testing.T) {
 		{"two unknown keys", "outptu: json\ntimout: 1m\n", exitUsage, []string{`"outptu"`, `"timout"`, `did you mean "timeout"?`}},
 		{"an object for a value", "output:\n  format: json\n", exitUsage, []string{"key output", "expected a value"}},
 		{"wrong type", "timeout: lots\n", exitUsage, []string{"key timeout", "not a valid duration"}},
+		{"a value no command takes", "output: xml\n", exitUsage, []string{`invalid output format "xml"`, "key output"}},
 		{"a command's flag", "wait: 10d\ninterval: 10s\nvalidity: 3d\nsystem_resolver: none\nstrict: true\n", exitOK, nil},
 		{"scim keys", "scim:\n  url: https://scim.example/v2\n  ca_file: ca.pem\n  verified_domains: [main.com]\n  mapping:\n    userName: userPrincipalName\n  scope:\n    department: [Sales]\n", exitOK, nil},
 	}

@@ -295,13 +295,13 @@ func (f *factory) configure(cmd *cobra.Command) error {
 	switch o.Output {
 	case "text", "json", "jsonl":
 	default:
-		return usageErrorf("use -o text, -o json or -o jsonl", "invalid output format %q", o.Output)
+		return usageErrorf("use -o text, -o json or -o jsonl", "invalid output format %q%s", o.Output, from(settings["output"], path))
 	}
 	if o.Quiet && o.Verbose {
 		return usageErrorf("", "--quiet and --verbose cannot be used together")
 	}
 	if o.Timeout < 0 {
-		return usageErrorf("", "invalid --timeout %s: must not be negative", o.Timeout)
+		return usageErrorf("", "invalid --timeout %s: must not be negative%s", o.Timeout, from(settings["timeout"], path))
 	}
 	if o.NoColor {
 		f.io.noColor = true
@@ -314,6 +314,18 @@ func (f *factory) configure(cmd *cobra.Command) error {
 		}
 	}
 	return nil
+}
+
+// from says where a setting's bad value came from, when not from the
+// command line: " (config file F, key K)" or " (ORGCTL_K)".
+func from(s config.Setting, path string) string {
+	switch s.Source {
+	case config.SourceFile:
+		return fmt.Sprintf(" (config file %s, key %s)", path, s.Key)
+	case config.SourceEnv:
+		return fmt.Sprintf(" (environment variable %s)", s.Env)
+	}
+	return ""
 }
 
 // defaultStateDir is $XDG_STATE_HOME/orgctl, or ~/.local/state/orgctl.
