@@ -210,6 +210,9 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 		}
 		return s, err == nil
 	}
+	// nameSaid: a problem of the userName was said (a userName that is
+	// no string), which an empty userName must not repeat.
+	nameSaid := false
 	// In key order, so that the problems of a user are said the same way
 	// every time (the source is read twice when it is synced).
 	for _, k := range slices.Sorted(maps.Keys(o)) {
@@ -219,6 +222,8 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 		case userKeys[lk] != "":
 			if s, good := str(k, v); good {
 				set(userKeys[lk], s)
+			} else if userKeys[lk] == FieldUserName {
+				nameSaid = true
 			}
 		case lk == "name":
 			var n map[string]json.RawMessage
@@ -273,13 +278,12 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 		}
 	}
 	for i, v := range vals {
-		ok = checkValue(e, line, canonicalFields[i], v) && ok
+		good := checkValue(e, line, canonicalFields[i], v)
+		nameSaid = nameSaid || i == 0 && !good
+		ok = good && ok
 	}
-	if vals[0] == "" {
-		if ok { // else the reason may be a userName that is no string, said already
-			e.add(line, FieldUserName, "", "userName is empty")
-		}
-		ok = false
+	if !nameSaid && !checkName(e, line, FieldUserName, "userName", vals[0]) {
+		ok = false // when nameSaid, ok is false already
 	}
 	act := slices.Index(canonicalFields, FieldActive)
 	b, good := parseActive(vals[act])
@@ -288,7 +292,7 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 		ok = false
 	}
 	vals[act] = strconv.FormatBool(b)
-	if vals[0] != "" {
+	if strings.TrimSpace(vals[0]) != "" {
 		src.add(e, line, vals, 0, 1, ok)
 	}
 }
@@ -357,8 +361,8 @@ func jsonGroupNames(v json.RawMessage) (string, error) {
 		if name = strings.TrimSpace(name); name == "" {
 			continue
 		}
-		if strings.Contains(name, groupSep) {
-			return "", fmt.Errorf("group name %q holds a control character", name)
+		if err := scim.CheckName(name); err != nil {
+			return "", fmt.Errorf("group name %q %v", name, err)
 		}
 		names = append(names, name)
 	}
@@ -406,9 +410,12 @@ func addJSONGroup(src *Source, e *errs, raw []byte, line int) {
 		}
 	}
 	g.displayName = strings.TrimSpace(g.displayName)
-	if g.displayName == "" && ok {
+	switch {
+	case g.displayName == "" && ok:
 		e.add(line, "displayName", "", "group displayName is empty")
 		ok = false
+	case g.displayName != "" && ok:
+		ok = checkName(e, line, "displayName", "group displayName", g.displayName)
 	}
 	if ok {
 		src.groups = append(src.groups, g)

@@ -453,6 +453,8 @@ func TestSyncBadSource(t *testing.T) {
 		{"field over 64 KiB", "f.csv", "userName,department\na@example.com," + long + "\n", []string{"line 2: department", "70000 bytes, more than the 65536 allowed"}},
 		{"invalid boolean", "b.csv", "userName,active\na@example.com,TRUE\nb@example.com,yes\n", []string{`line 3: active "yes": invalid boolean`}},
 		{"empty userName", "e.csv", "userName,externalId\n,e1\n", []string{`line 2: userName "": userName is empty`}},
+		{"userName of spaces", "s.csv", "userName,externalId\na@example.com,e1\n   ,e2\n", []string{`line 3: userName "   ": userName is only white space`}},
+		{"userName with a control character", "c.csv", "userName,externalId\nb\x07@example.com,e1\n", []string{`line 2: userName "b\a@example.com": userName holds a control character (U+0007)`}},
 		{"duplicate userName", "d.csv", "userName\nann@example.com\nAnn@Example.COM\n", []string{`line 3: userName "Ann@Example.COM": duplicate userName: line 2`}},
 		{"duplicate externalId", "x.csv", "userName,externalId\na@example.com,e1\nb@example.com,e1\n", []string{`line 3: externalId "e1": duplicate externalId: line 2`}},
 		{"field count", "n.csv", "userName,externalId\na@example.com,e1,extra\n", []string{"line 2:", "row has 3 fields, the header has 2"}},
