@@ -202,14 +202,16 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 		}
 		vals[i] = v
 	}
-	str := func(key string, v json.RawMessage) (string, bool) {
-		s, err := jsonString(v)
+	// read reads the value v of key with parse, saying what is wrong.
+	read := func(key string, v json.RawMessage, parse func(json.RawMessage) (string, error)) (string, bool) {
+		s, err := parse(v)
 		if err != nil {
 			e.add(line, key, string(v), "%v", err)
 			ok = false
 		}
 		return s, err == nil
 	}
+	str := func(key string, v json.RawMessage) (string, bool) { return read(key, v, jsonString) }
 	// nameSaid: a problem of the userName was said (a userName that is
 	// no string), which an empty userName must not repeat.
 	nameSaid := false
@@ -220,7 +222,11 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 		lk := strings.ToLower(k)
 		switch {
 		case userKeys[lk] != "":
-			if s, good := str(k, v); good {
+			parse := jsonString
+			if userKeys[lk] == FieldActive {
+				parse = jsonActive
+			}
+			if s, good := read(k, v, parse); good {
 				set(userKeys[lk], s)
 			} else if userKeys[lk] == FieldUserName {
 				nameSaid = true
@@ -297,27 +303,77 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 	}
 }
 
-// jsonString reads a string attribute: a string, a number (as written, so
-// that an employeeNumber keeps its form), a boolean (as true or false, for
-// active) or null ("").
+// jsonString reads a string attribute (every attribute but active, as
+// SCIM has them): a JSON string, or null for none. Any other type is an
+// error that names it: a number, a boolean, an object or an array is not
+// made into text, where 1e999, true or 0042 written as 42 would become a
+// value nobody wrote.
 func jsonString(v json.RawMessage) (string, error) {
-	var x any
-	d := json.NewDecoder(bytes.NewReader(v))
-	d.UseNumber()
-	if err := d.Decode(&x); err != nil {
-		return "", fmt.Errorf("invalid JSON: %v", err)
-	}
-	switch x := x.(type) {
-	case nil:
+	switch t := jsonType(v); t {
+	case "null":
 		return "", nil
-	case string:
-		return x, nil
-	case json.Number:
-		return x.String(), nil
-	case bool:
-		return strconv.FormatBool(x), nil
+	case "a string":
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return "", fmt.Errorf("invalid JSON: %v", err)
+		}
+		return s, nil
+	default:
+		return "", fmt.Errorf("want a string, found %s", t)
 	}
-	return "", errors.New("want a string")
+}
+
+// jsonActive reads active: a JSON boolean, a string that parseActive
+// reads (true or false, as in a CSV), or null (true). Any other type is
+// an error that names it.
+func jsonActive(v json.RawMessage) (string, error) {
+	switch t := jsonType(v); t {
+	case "a boolean":
+		return string(bytes.TrimSpace(v)), nil
+	case "a string", "null":
+		return jsonString(v)
+	default:
+		return "", fmt.Errorf("invalid boolean: want true or false, found %s", t)
+	}
+}
+
+// jsonType names the type of the JSON value v (valid JSON) as a message
+// says it: "a string", "a number", "a boolean", "an object", "an array" or
+// "null".
+func jsonType(v json.RawMessage) string {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return "nothing"
+	}
+	switch v[0] {
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	}
+	return "a number"
+}
+
+// jsonMembersType names what a group's members are when they are not an
+// array of strings: the type of the value, or of the first member that is
+// no string.
+func jsonMembersType(v json.RawMessage) string {
+	var ms []json.RawMessage
+	if json.Unmarshal(v, &ms) != nil {
+		return jsonType(v)
+	}
+	for i, m := range ms {
+		if t := jsonType(m); t != "a string" {
+			return fmt.Sprintf("%s as member %d", t, i+1)
+		}
+	}
+	return "an array"
 }
 
 // jsonEmail picks the address of a user's emails: the primary one, else the
@@ -380,20 +436,22 @@ func addJSONGroup(src *Source, e *errs, raw []byte, line int) {
 	for _, k := range slices.Sorted(maps.Keys(o)) { // in key order, as a user's
 		v := o[k]
 		switch strings.ToLower(k) {
-		case "displayname":
-			if json.Unmarshal(v, &g.displayName) != nil {
-				e.add(line, k, string(v), "want a string")
+		case "displayname", "externalid":
+			s, err := jsonString(v)
+			if err != nil {
+				e.add(line, k, string(v), "%v", err)
 				ok = false
 			}
-		case "externalid":
-			if json.Unmarshal(v, &g.externalID) != nil {
-				e.add(line, k, string(v), "want a string")
-				ok = false
+			if strings.EqualFold(k, "displayName") {
+				g.displayName = s
+			} else {
+				g.externalID = s
 			}
 		case "members":
 			if json.Unmarshal(v, &g.members) != nil {
-				e.add(line, k, string(v), "want an array of userNames")
+				e.add(line, k, string(v), "want an array of userNames (strings), found %s", jsonMembersType(v))
 				ok = false
+				g.members = nil // what Unmarshal filled in before it failed
 			}
 		case "schemas", "id", "meta":
 		default:

@@ -463,6 +463,9 @@ func TestSyncBadSource(t *testing.T) {
 		{"jsonl", "j.jsonl", "{\"userName\":\"a@example.com\"}\n{\"userName\":\"b@example.com\",\n{\"userName\":\"c@example.com\",\"active\":\"nope\"}\n",
 			[]string{"line 2:", "want a JSON object", `line 3: active "nope"`}},
 		{"json", "j.json", `{"users":[{"userName":"a@example.com"},` + "\n" + `{"userName":"","active":true}]}`, []string{"line 2:", "userName is empty"}},
+		{"json values of the wrong type", "t.json", `{"users":[{"userName":"a@example.com","externalId":true},` + "\n" + `{"userName":"b@example.com","employeeNumber":1e999}]}`,
+			[]string{`line 1: externalId "true": want a string, found a boolean`, `line 2: employeeNumber "1e999": want a string, found a number`}},
+		{"jsonl userName of the wrong type", "t.jsonl", "{\"userName\":\"a@example.com\"}\n{\"userName\":5}\n", []string{`line 2: userName "5": want a string, found a number`}},
 		{"entra export", "entra.csv", "\ufeffuserPrincipalName,objectId,accountEnabled\r\na@example.com,o1,True\r\nb@example.com,o2,Enabled\r\n",
 			[]string{`line 3: accountEnabled "Enabled": invalid boolean`}},
 	}
