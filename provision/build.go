@@ -15,10 +15,10 @@ import (
 // in Desired.Skipped, with the reason, and in no group's members.
 //
 // Build checks what depends on the mapping and the groups list, all
-// problems collected in a *SourceError: a mapped userName that is empty, a
-// mapped active that is not a boolean, duplicate mapped userNames or
-// externalIds, duplicate groups, and a group member naming no user of the
-// source. A bad Mapping or Scope gives their Validate error.
+// problems collected in a *SourceError: a mapped userName that is empty
+// or that scim.CheckName refuses, a mapped active that is not a boolean,
+// duplicate mapped userNames or externalIds, duplicate groups, and a
+// group member naming no user of the source. A bad Mapping or Scope gives their Validate error.
 //
 // The users' strings share the Source's memory: a Desired keeps its Source
 // alive.
@@ -262,8 +262,8 @@ func (b *builder) user(line int, vals []string) *DesiredUser {
 		c := &b.mp.users[i]
 		c.set(u, c.value(vals))
 	}
-	if u.UserName == "" {
-		b.errs.add(line, "userName", "", "userName is empty after mapping")
+	if err := scim.CheckName(u.UserName); err != nil {
+		b.errs.add(line, "userName", u.UserName, "userName %v after mapping", err)
 		return nil
 	}
 	if b.uniq != nil {

@@ -55,17 +55,25 @@ func readCSV(r io.Reader, src *Source, e *errs) error {
 			e.add(line, "", w.lineText(line), "row has %d fields, the header has %d", len(rec), n)
 			continue
 		}
-		good, empty := true, true
+		// nameOK and groupsOK: the userName and groups fields are text
+		// that can be checked as names (not said bad already).
+		good, empty, nameOK, groupsOK := true, true, true, true
 		for i, v := range rec {
-			good = checkValue(e, line, strings.TrimSpace(header[i]), v) && good
+			ok := checkValue(e, line, strings.TrimSpace(header[i]), v)
+			switch i {
+			case un:
+				nameOK = ok
+			case groups:
+				groupsOK = ok
+			}
+			good = ok && good
 			empty = empty && v == ""
 		}
 		if empty {
 			continue
 		}
 		copy(vals, rec)
-		if vals[un] == "" {
-			e.add(line, strings.TrimSpace(header[un]), "", "userName is empty")
+		if nameOK && !checkName(e, line, strings.TrimSpace(header[un]), "userName", vals[un]) {
 			good = false
 		}
 		if active >= 0 {
@@ -76,10 +84,17 @@ func readCSV(r io.Reader, src *Source, e *errs) error {
 			}
 			vals[active] = strconv.FormatBool(b)
 		}
-		if vals[un] == "" {
-			continue
+		if strings.TrimSpace(vals[un]) == "" {
+			continue // not a user at all: no duplicate to find
 		}
 		if groups >= 0 {
+			// Checked before csvGroups joins them with groupSep, a
+			// control character that a name must not bring in.
+			for g := range strings.SplitSeq(vals[groups], ";") {
+				if g = strings.TrimSpace(g); groupsOK && g != "" && !checkName(e, line, strings.TrimSpace(header[groups]), "group name", g) {
+					good = false
+				}
+			}
 			vals[groups] = csvGroups(vals[groups])
 		}
 		src.add(e, line, vals, un, ext, good)

@@ -202,14 +202,19 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 		}
 		vals[i] = v
 	}
-	str := func(key string, v json.RawMessage) (string, bool) {
-		s, err := jsonString(v)
+	// read reads the value v of key with parse, saying what is wrong.
+	read := func(key string, v json.RawMessage, parse func(json.RawMessage) (string, error)) (string, bool) {
+		s, err := parse(v)
 		if err != nil {
 			e.add(line, key, string(v), "%v", err)
 			ok = false
 		}
 		return s, err == nil
 	}
+	str := func(key string, v json.RawMessage) (string, bool) { return read(key, v, jsonString) }
+	// nameSaid: a problem of the userName was said (a userName that is
+	// no string), which an empty userName must not repeat.
+	nameSaid := false
 	// In key order, so that the problems of a user are said the same way
 	// every time (the source is read twice when it is synced).
 	for _, k := range slices.Sorted(maps.Keys(o)) {
@@ -217,8 +222,14 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 		lk := strings.ToLower(k)
 		switch {
 		case userKeys[lk] != "":
-			if s, good := str(k, v); good {
+			parse := jsonString
+			if userKeys[lk] == FieldActive {
+				parse = jsonActive
+			}
+			if s, good := read(k, v, parse); good {
 				set(userKeys[lk], s)
+			} else if userKeys[lk] == FieldUserName {
+				nameSaid = true
 			}
 		case lk == "name":
 			var n map[string]json.RawMessage
@@ -273,13 +284,12 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 		}
 	}
 	for i, v := range vals {
-		ok = checkValue(e, line, canonicalFields[i], v) && ok
+		good := checkValue(e, line, canonicalFields[i], v)
+		nameSaid = nameSaid || i == 0 && !good
+		ok = good && ok
 	}
-	if vals[0] == "" {
-		if ok { // else the reason may be a userName that is no string, said already
-			e.add(line, FieldUserName, "", "userName is empty")
-		}
-		ok = false
+	if !nameSaid && !checkName(e, line, FieldUserName, "userName", vals[0]) {
+		ok = false // when nameSaid, ok is false already
 	}
 	act := slices.Index(canonicalFields, FieldActive)
 	b, good := parseActive(vals[act])
@@ -288,32 +298,82 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 		ok = false
 	}
 	vals[act] = strconv.FormatBool(b)
-	if vals[0] != "" {
+	if strings.TrimSpace(vals[0]) != "" {
 		src.add(e, line, vals, 0, 1, ok)
 	}
 }
 
-// jsonString reads a string attribute: a string, a number (as written, so
-// that an employeeNumber keeps its form), a boolean (as true or false, for
-// active) or null ("").
+// jsonString reads a string attribute (every attribute but active, as
+// SCIM has them): a JSON string, or null for none. Any other type is an
+// error that names it: a number, a boolean, an object or an array is not
+// made into text, where 1e999, true or 0042 written as 42 would become a
+// value nobody wrote.
 func jsonString(v json.RawMessage) (string, error) {
-	var x any
-	d := json.NewDecoder(bytes.NewReader(v))
-	d.UseNumber()
-	if err := d.Decode(&x); err != nil {
-		return "", fmt.Errorf("invalid JSON: %v", err)
-	}
-	switch x := x.(type) {
-	case nil:
+	switch t := jsonType(v); t {
+	case "null":
 		return "", nil
-	case string:
-		return x, nil
-	case json.Number:
-		return x.String(), nil
-	case bool:
-		return strconv.FormatBool(x), nil
+	case "a string":
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return "", fmt.Errorf("invalid JSON: %v", err)
+		}
+		return s, nil
+	default:
+		return "", fmt.Errorf("want a string, found %s", t)
 	}
-	return "", errors.New("want a string")
+}
+
+// jsonActive reads active: a JSON boolean, a string that parseActive
+// reads (true or false, as in a CSV), or null (true). Any other type is
+// an error that names it.
+func jsonActive(v json.RawMessage) (string, error) {
+	switch t := jsonType(v); t {
+	case "a boolean":
+		return string(bytes.TrimSpace(v)), nil
+	case "a string", "null":
+		return jsonString(v)
+	default:
+		return "", fmt.Errorf("invalid boolean: want true or false, found %s", t)
+	}
+}
+
+// jsonType names the type of the JSON value v (valid JSON) as a message
+// says it: "a string", "a number", "a boolean", "an object", "an array" or
+// "null".
+func jsonType(v json.RawMessage) string {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return "nothing"
+	}
+	switch v[0] {
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	}
+	return "a number"
+}
+
+// jsonMembersType names what a group's members are when they are not an
+// array of strings: the type of the value, or of the first member that is
+// no string.
+func jsonMembersType(v json.RawMessage) string {
+	var ms []json.RawMessage
+	if json.Unmarshal(v, &ms) != nil {
+		return jsonType(v)
+	}
+	for i, m := range ms {
+		if t := jsonType(m); t != "a string" {
+			return fmt.Sprintf("%s as member %d", t, i+1)
+		}
+	}
+	return "an array"
 }
 
 // jsonEmail picks the address of a user's emails: the primary one, else the
@@ -357,8 +417,8 @@ func jsonGroupNames(v json.RawMessage) (string, error) {
 		if name = strings.TrimSpace(name); name == "" {
 			continue
 		}
-		if strings.Contains(name, groupSep) {
-			return "", fmt.Errorf("group name %q holds a control character", name)
+		if err := scim.CheckName(name); err != nil {
+			return "", fmt.Errorf("group name %q %v", name, err)
 		}
 		names = append(names, name)
 	}
@@ -376,20 +436,22 @@ func addJSONGroup(src *Source, e *errs, raw []byte, line int) {
 	for _, k := range slices.Sorted(maps.Keys(o)) { // in key order, as a user's
 		v := o[k]
 		switch strings.ToLower(k) {
-		case "displayname":
-			if json.Unmarshal(v, &g.displayName) != nil {
-				e.add(line, k, string(v), "want a string")
+		case "displayname", "externalid":
+			s, err := jsonString(v)
+			if err != nil {
+				e.add(line, k, string(v), "%v", err)
 				ok = false
 			}
-		case "externalid":
-			if json.Unmarshal(v, &g.externalID) != nil {
-				e.add(line, k, string(v), "want a string")
-				ok = false
+			if strings.EqualFold(k, "displayName") {
+				g.displayName = s
+			} else {
+				g.externalID = s
 			}
 		case "members":
 			if json.Unmarshal(v, &g.members) != nil {
-				e.add(line, k, string(v), "want an array of userNames")
+				e.add(line, k, string(v), "want an array of userNames (strings), found %s", jsonMembersType(v))
 				ok = false
+				g.members = nil // what Unmarshal filled in before it failed
 			}
 		case "schemas", "id", "meta":
 		default:
@@ -406,9 +468,12 @@ func addJSONGroup(src *Source, e *errs, raw []byte, line int) {
 		}
 	}
 	g.displayName = strings.TrimSpace(g.displayName)
-	if g.displayName == "" && ok {
+	switch {
+	case g.displayName == "" && ok:
 		e.add(line, "displayName", "", "group displayName is empty")
 		ok = false
+	case g.displayName != "" && ok:
+		ok = checkName(e, line, "displayName", "group displayName", g.displayName)
 	}
 	if ok {
 		src.groups = append(src.groups, g)

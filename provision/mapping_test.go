@@ -145,6 +145,28 @@ func TestBuildProblems(t *testing.T) {
 	}
 }
 
+// A userName mapped from another field is checked as the source's own
+// userName is: blank or with a control character, the user is refused.
+func TestBuildChecksMappedUserName(t *testing.T) {
+	src := mustRead(t, "u.csv", "userName,email\n"+
+		"a@x.com,\"  \"\n"+
+		"b@x.com,b\x1b@x.com\n"+
+		"c@x.com,c@x.com\n")
+	m := Mapping{Users: []Attribute{{Source: "email", Target: "userName"}}}
+	_, err := Build(src, m, nil, nil)
+	var se *SourceError
+	if !errors.As(err, &se) {
+		t.Fatalf("Build = %v, want a *SourceError", err)
+	}
+	want := []RowError{
+		{Line: 2, Field: "userName", Value: "  ", Msg: "userName is only white space after mapping"},
+		{Line: 3, Field: "userName", Value: "b\x1b@x.com", Msg: "userName holds a control character (U+001B) after mapping"},
+	}
+	if !slices.Equal(se.Rows, want) {
+		t.Errorf("problems:\n got %+v\nwant %+v", se.Rows, want)
+	}
+}
+
 // TestMappingDecodes holds that the config package can decode a mapping
 // and a scope as the config file has them, through mapstructure (as viper
 // does).

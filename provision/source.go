@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/orgctl/orgctl/scim"
 )
 
 // Format is how a source is written.
@@ -307,7 +309,8 @@ func shorten(s string) string {
 //
 // Validated here: encoding (UTF-8; a UTF-16 file is named as such), field
 // counts, quoting, field sizes, headers and attribute names, booleans,
-// empty userNames and duplicate userNames (case-insensitively) or
+// userNames and group names (not empty or blank, no control character:
+// scim.CheckName) and duplicate userNames (case-insensitively) or
 // externalIds. Build checks what depends on the mapping.
 func ReadSource(r io.Reader, name string, format Format) (*Source, error) {
 	return readFrom(r, name, format, &Source{Name: name, seen: newUniq(0)})
@@ -469,6 +472,18 @@ func checkValue(e *errs, line int, field, v string) bool {
 		return true
 	}
 	return false
+}
+
+// checkName adds an error when v, a row's userName or one of its group
+// names, is a name the SCIM client would refuse to send (scim.CheckName:
+// empty or only white space, or holding a control character); what says
+// which ("userName", "group name"). It reports whether v is good.
+func checkName(e *errs, line int, field, what, v string) bool {
+	if err := scim.CheckName(v); err != nil {
+		e.add(line, field, v, "%s %v", what, err)
+		return false
+	}
+	return true
 }
 
 // parseActive reads an active value: true or false in any case; empty is

@@ -209,6 +209,17 @@ func TestBadSources(t *testing.T) {
 			[]row{{2, "M\uFFFDller", "surname \"M\uFFFDller\": text is not UTF-8"}, {2, "", `userPrincipalName "": userName is empty`}}},
 		{"empty userName", "u.csv", h + "a@x.com,1,true\n,2,true\n",
 			[]row{{3, "", "userName is empty"}}},
+		{"userName of spaces", "u.csv", h + "a@x.com,1,true\n   ,2,true\n\t,3,true\n",
+			[]row{{3, "   ", `userName "   ": userName is only white space`}, {4, "\t", `userName "\t": userName is only white space`}}},
+		{"userName with control characters", "u.csv", h + "a\x07@x.com,1,true\nb@x.com\x1b[2J,2,true\nc\u0085@x.com,3,true\n\"d\n@x.com\",4,true\n",
+			[]row{{2, "a\x07@x.com", `userName "a\a@x.com": userName holds a control character (U+0007)`},
+				{3, "b@x.com\x1b[2J", `"b@x.com\x1b[2J": userName holds a control character (U+001B)`},
+				{4, "c\u0085@x.com", `"c\u0085@x.com": userName holds a control character (U+0085)`},
+				{5, "d\n@x.com", `"d\n@x.com": userName holds a control character (U+000A)`}}},
+		{"entra userPrincipalName of spaces", "u.csv", "userPrincipalName,accountEnabled\r\n  ,true\r\n",
+			[]row{{2, "  ", `userPrincipalName "  ": userName is only white space`}}},
+		{"group name with a control character", "u.csv", "userName,groups\na@x.com,Sales; Ops\x1fEMEA\nb@x.com,Sales\n",
+			[]row{{2, "Ops\x1fEMEA", `groups "Ops\x1fEMEA": group name holds a control character (U+001F)`}}},
 		{"field over 64 KiB", "u.csv", h + "a@x.com," + long + ",true\n",
 			[]row{{2, "xxxxxxxx… (65537 bytes)", "65537 bytes, more than the 65536 allowed"}}},
 		{"not UTF-8", "u.csv", h + "a@x.com,1,true\nb@x.com,M\xfcller,true\n",
@@ -238,7 +249,34 @@ func TestBadSources(t *testing.T) {
 			[]row{{1, "", "userName is empty"}, {1, "no", "invalid boolean"}}},
 		{"json unknown attribute", "u.json", "{\"users\": [\n{\"userName\": \"a@x.com\", \"departement\": \"x\"}]}",
 			[]row{{2, "departement", "unknown attribute; did you mean department?"}}},
+		{"json userName of spaces", "u.json", "{\"users\": [\n{\"userName\": \"a@x.com\"},\n{\"userName\": \" \"},\n{\"userName\": \"b\\u0000@x.com\"},\n{\"userName\": \"c\\u009b@x.com\"}]}",
+			[]row{{3, " ", "userName is only white space"}, {4, "b\x00@x.com", "NUL"}, {5, "c\u009b@x.com", "control character (U+009B)"}}},
+		{"jsonl group names", "u.jsonl", "{\"userName\": \"a@x.com\", \"groups\": [\"Sales\", \"Ops\\u0007\"]}\n",
+			[]row{{1, "Ops", "control character (U+0007)"}}},
+		{"json group displayName", "u.json", `{"users": [{"userName": "a@x.com"}], "groups": [{"displayName": "Ops\u001b[1m", "members": ["a@x.com"]}]}`,
+			[]row{{1, "Ops\x1b[1m", "group displayName holds a control character (U+001B)"}}},
 		{"json wrong type", "u.json", `{"users": [{"userName": ["a@x.com"]}]}`, []row{{1, `["a@x.com"]`, "want a string"}}},
+		{"json values that are no strings", "u.json", "{\"users\": [\n" +
+			`{"userName": "a@x.com", "externalId": true},` + "\n" +
+			`{"userName": "b@x.com", "department": 1e999},` + "\n" +
+			`{"userName": 5},` + "\n" +
+			`{"userName": "d@x.com", "name": {"givenName": ["D"]}, "` + scim.SchemaEnterpriseUser + `": {"employeeNumber": {"n": 4}}},` + "\n" +
+			`{"userName": "e@x.com", "employeeNumber": 42, "active": {}}` + "\n]}",
+			[]row{{2, "true", `externalId "true": want a string, found a boolean`},
+				{3, "1e999", `department "1e999": want a string, found a number`},
+				{4, "5", `userName "5": want a string, found a number`},
+				{5, `["D"]`, `name.givenName "[\"D\"]": want a string, found an array`},
+				{5, `{"n": 4}`, "employeeNumber" + ` "{\"n\": 4}": want a string, found an object`},
+				{6, "{}", `active "{}": invalid boolean: want true or false, found an object`},
+				{6, "42", `employeeNumber "42": want a string, found a number`}}},
+		{"jsonl values that are no strings", "u.jsonl", "{\"userName\": \"a@x.com\", \"costCenter\": false, \"division\": null, \"active\": null}\n{\"userName\": \"b@x.com\", \"name\": {\"familyName\": 7}}\n",
+			[]row{{1, "false", `costCenter "false": want a string, found a boolean`}, {2, "7", `name.familyName "7": want a string, found a number`}}},
+		{"json group values that are no strings", "u.json", "{\"users\": [{\"userName\": \"a@x.com\"}], \"groups\": [\n" +
+			`{"displayName": 5, "externalId": "g1"},` + "\n" +
+			`{"displayName": "G", "externalId": ["g2"], "members": ["a@x.com", 1]}` + "\n]}",
+			[]row{{2, "5", `displayName "5": want a string, found a number`},
+				{3, `["g2"]`, "want a string, found an array"},
+				{3, `["a@x.com", 1]`, "want an array of userNames (strings), found a number as member 2"}}},
 		{"json syntax", "u.json", "{\"users\": [\n{\"userName\": \"a@x.com\"},\n{\"userName\" \"b@x.com\"}\n]}",
 			[]row{{3, `{"userName" "b@x.com"}`, "invalid JSON"}}},
 		{"json ends early", "u.json", "{\"users\": [\n{\"userName\": \"a@x.com\"}", []row{{2, "", "ends early"}}},
@@ -319,7 +357,7 @@ func TestReadJSON(t *testing.T) {
       "` + scim.SchemaEnterpriseUser + `": {"department": "Sales", "employeeNumber": "0042", "manager": {"value": "x"}},
       "groups": ["Sales; EMEA", {"display": "Café"}]
     },
-    {"userName": "BOB@example.com", "employeeNumber": 17, "costCenter": "CC", "division": "D", "active": "True",
+    {"userName": "BOB@example.com", "employeeNumber": "17", "costCenter": "CC", "division": "D", "active": "True",
      "displayName": "Bob"}
   ],
   "groups": [

@@ -47,7 +47,7 @@
 //	ErrRateLimited         429 that outlasted the retries
 //	ErrPagination          a list that could not be read whole
 //	ErrUnsupported         the server says it cannot PATCH
-//	ErrInvalid             an empty id, userName or displayName; nothing sent → exit 2
+//	ErrInvalid             an empty id; a userName or displayName that CheckName refuses; nothing sent → exit 2
 //	*AmbiguousError        a name that several resources hold (errors.As) → exit 2: use the id
 //	context.Canceled       the caller cancelled                 → exit 130
 //

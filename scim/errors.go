@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -41,8 +42,8 @@ var (
 	// support what the call needs (PATCH).
 	ErrUnsupported = errors.New("scim: not supported by the server")
 	// ErrInvalid: an argument the call cannot use, such as an empty id,
-	// userName or displayName; nothing was sent. A CLI reports it as a
-	// usage error.
+	// or a userName or displayName that CheckName refuses; nothing was
+	// sent. A CLI reports it as a usage error.
 	ErrInvalid = errors.New("scim: invalid argument")
 )
 
@@ -56,6 +57,43 @@ func (e *invalidError) Is(target error) bool { return target == ErrInvalid }
 // invalidf returns an error matching ErrInvalid.
 func invalidf(format string, args ...any) error {
 	return &invalidError{fmt.Sprintf(format, args...)}
+}
+
+// CheckName returns nil when s can be a userName or a group's
+// displayName, else why not: it is empty or only white space, it is not
+// UTF-8, or it holds a control character (C0, DEL or C1: a tab, a
+// newline, an escape), which no person types in a name and which a
+// terminal, a filter or a log line would take for something else. The
+// error matches ErrInvalid and reads as the reason alone, such as
+// "holds a control character (U+0007)", for the caller to say whose
+// value it is.
+func CheckName(s string) error {
+	switch {
+	case s == "":
+		return invalidf("is empty")
+	case strings.TrimSpace(s) == "":
+		return invalidf("is only white space")
+	case !utf8.ValidString(s):
+		return invalidf("is not UTF-8")
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return invalidf("holds a control character (U+%04X)", r)
+		}
+	}
+	return nil
+}
+
+// checkName refuses a name that CheckName refuses, naming what the call
+// was doing and the attribute, with the value escaped.
+func checkName(doing, attr, s string) error {
+	if err := CheckName(s); err != nil {
+		if s == "" {
+			return invalidf("scim: %s: no %s", doing, attr)
+		}
+		return invalidf("scim: %s: %s %s %v", doing, attr, strconv.Quote(s), err)
+	}
+	return nil
 }
 
 // AmbiguousError is a reference that more than one resource matches: two

@@ -91,8 +91,8 @@ func (c *Client) lookupGroup(ctx context.Context, g *Group) (*Group, error) {
 // AddMembers. It does not look before it creates: servers that let two
 // groups share a displayName then hold both; EnsureGroup looks first.
 func (c *Client) CreateGroup(ctx context.Context, g *Group) (created *Group, adopted bool, err error) {
-	if g.DisplayName == "" {
-		return nil, false, invalidf("scim: creating a group: no displayName")
+	if err := checkName("creating a group", "displayName", g.DisplayName); err != nil {
+		return nil, false, err
 	}
 	return create(ctx, c, groupKind, g, func(ctx context.Context) (*Group, error) { return c.lookupGroup(ctx, g) }, decodeResource[Group])
 }
@@ -107,8 +107,8 @@ func (c *Client) CreateGroup(ctx context.Context, g *Group) (created *Group, ado
 // AddMembers, which sends only the missing ones. An *AmbiguousError when
 // several groups match.
 func (c *Client) EnsureGroup(ctx context.Context, want *Group) (g *Group, adopted bool, err error) {
-	if want.DisplayName == "" {
-		return nil, false, invalidf("scim: ensuring a group: no displayName")
+	if err := checkName("ensuring a group", "displayName", want.DisplayName); err != nil {
+		return nil, false, err
 	}
 	bare := &Group{DisplayName: want.DisplayName, ExternalID: want.ExternalID, Extra: want.Extra}
 	g, err = c.lookupGroup(ctx, bare)
@@ -155,8 +155,8 @@ func (c *Client) PatchGroup(ctx context.Context, id string, ops []PatchOp) error
 // and g.DisplayName with it. A g that already has displayName (compared
 // exactly: a change of case is a rename) sends nothing and returns false.
 func (c *Client) RenameGroup(ctx context.Context, g *Group, displayName string) (renamed bool, err error) {
-	if displayName == "" {
-		return false, invalidf("scim: renaming a group: empty displayName")
+	if err := checkName("renaming a group", "displayName", displayName); err != nil {
+		return false, err
 	}
 	if g.DisplayName == displayName {
 		return false, nil

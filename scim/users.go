@@ -89,8 +89,8 @@ func (c *Client) lookupUser(ctx context.Context, u *User) (*User, error) {
 // with a timeout, a reset or a 5xx, was applied after all. An adopted
 // user's attributes may differ from u: EnsureUser brings them in line.
 func (c *Client) CreateUser(ctx context.Context, u *User) (created *User, adopted bool, err error) {
-	if u.UserName == "" {
-		return nil, false, invalidf("scim: creating a user: no userName")
+	if err := checkName("creating a user", "userName", u.UserName); err != nil {
+		return nil, false, err
 	}
 	return create(ctx, c, userKind, u, func(ctx context.Context) (*User, error) { return c.lookupUser(ctx, u) }, decodeResource[User])
 }
@@ -104,8 +104,8 @@ func (c *Client) CreateUser(ctx context.Context, u *User) (created *User, adopte
 // that was POSTed (u.MarshalJSON without id and meta), for the caller to
 // hash rather than encode u again; nil when nothing was sent.
 func (c *Client) CreateUserLean(ctx context.Context, u *User) (created *User, sent []byte, adopted bool, err error) {
-	if u.UserName == "" {
-		return nil, nil, false, invalidf("scim: creating a user: no userName")
+	if err := checkName("creating a user", "userName", u.UserName); err != nil {
+		return nil, nil, false, err
 	}
 	k := userKind
 	k.body = func(u *User) ([]byte, error) {

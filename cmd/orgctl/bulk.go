@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"iter"
@@ -46,8 +47,9 @@ type domainSource struct {
 	codesErr  error
 }
 
-// newDomainSource checks the arguments, --file and --code.
-func (f *factory) newDomainSource(args []string, file, codeFlag string, stored bool) (*domainSource, error) {
+// newDomainSource checks the arguments, --file and --code; without
+// --code, the stored codes are read (ctx bounds the wait for the state).
+func (f *factory) newDomainSource(ctx context.Context, args []string, file, codeFlag string, stored bool) (*domainSource, error) {
 	src := &domainSource{f: f, file: file, stored: stored}
 	if codeFlag != "" {
 		uuid, err := codegen.Parse(codeFlag)
@@ -64,7 +66,7 @@ func (f *factory) newDomainSource(args []string, file, codeFlag string, stored b
 		}
 		seen[d] = true
 		src.total++
-		if _, err := src.job(d); errors.Is(err, errNoCode) {
+		if _, err := src.job(ctx, d); errors.Is(err, errNoCode) {
 			missing = append(missing, d)
 		} else if err != nil {
 			return err
@@ -100,7 +102,7 @@ func (f *factory) newDomainSource(args []string, file, codeFlag string, stored b
 		if codeFlag != "" {
 			return nil, usageErrorf("drop --code: each stored domain is checked for its own code", "--stored and --code do not go together")
 		}
-		err := src.eachStored(func(c store.Code) error { return note(c.Domain) })
+		err := src.eachStored(ctx, func(c store.Code) error { return note(c.Domain) })
 		if err != nil {
 			return nil, err
 		}
@@ -142,12 +144,12 @@ func (src *domainSource) eachOfFile(fn func(domain.Entry) error) error {
 }
 
 // eachStored calls fn for each stored code that is not revoked.
-func (src *domainSource) eachStored(fn func(store.Code) error) error {
-	st, err := src.f.openStore()
+func (src *domainSource) eachStored(ctx context.Context, fn func(store.Code) error) error {
+	st, err := src.f.openStore(ctx)
 	if err != nil {
 		return err
 	}
-	codes, err := st.Codes()
+	codes, err := st.Codes(ctx)
 	if err != nil {
 		return err
 	}
@@ -168,14 +170,14 @@ var errNoCode = errors.New("no code")
 // storedCodes reads every stored code once, in one transaction: one
 // read per domain costs a lock and a transaction each, most of a bulk
 // run's CPU time. It is nil when the store cannot be read.
-func (src *domainSource) storedCodes() (map[string]store.Code, error) {
+func (src *domainSource) storedCodes(ctx context.Context) (map[string]store.Code, error) {
 	src.codesOnce.Do(func() {
-		st, err := src.f.openStore()
+		st, err := src.f.openStore(ctx)
 		if err != nil {
 			src.codesErr = err
 			return
 		}
-		codes, err := st.Codes()
+		codes, err := st.Codes(ctx)
 		if err != nil {
 			src.codesErr = err
 			return
@@ -190,9 +192,9 @@ func (src *domainSource) storedCodes() (map[string]store.Code, error) {
 
 // job pairs a domain with its code: --code for all, else the stored
 // one. With --stored it also carries when the domain last verified.
-func (src *domainSource) job(d string) (verify.Job, error) {
+func (src *domainSource) job(ctx context.Context, d string) (verify.Job, error) {
 	f := src.f
-	codes, err := src.storedCodes()
+	codes, err := src.storedCodes(ctx)
 	if src.code != "" {
 		j := verify.Job{Domain: d, Code: verify.Code{Value: codegen.Value(src.code)}}
 		// A stored record of the same code still knows its subdomains
@@ -215,8 +217,8 @@ func (src *domainSource) job(d string) (verify.Job, error) {
 	}
 	j := verify.Job{Domain: d, Code: verify.Code{Value: codegen.Value(rec.Code), ExpiresAt: rec.ExpiresAt, Subdomains: rec.Subdomains}}
 	if src.stored {
-		if st, err := f.openStore(); err == nil {
-			if last, ok, err := st.LastVerified(d); err == nil && ok {
+		if st, err := f.openStore(ctx); err == nil {
+			if last, ok, err := st.LastVerified(ctx, d); err == nil && ok {
 				j.Code.LastVerified = last.At
 			}
 		}
@@ -226,8 +228,8 @@ func (src *domainSource) job(d string) (verify.Job, error) {
 
 // jobs streams the jobs of every source, each domain once. The domains
 // seen are kept to drop duplicates: a few dozen bytes a domain, not a
-// result.
-func (src *domainSource) jobs() iter.Seq[verify.Job] {
+// result. ctx bounds the reads of the state.
+func (src *domainSource) jobs(ctx context.Context) iter.Seq[verify.Job] {
 	return func(yield func(verify.Job) bool) {
 		seen := map[string]bool{}
 		stop := false
@@ -236,7 +238,7 @@ func (src *domainSource) jobs() iter.Seq[verify.Job] {
 				return
 			}
 			seen[d] = true
-			j, err := src.job(d)
+			j, err := src.job(ctx, d)
 			if err != nil {
 				// Checked before the run for arguments and --file;
 				// a store that fails now fails this one job.
@@ -272,7 +274,7 @@ func (src *domainSource) jobs() iter.Seq[verify.Job] {
 					j = verify.Job{Domain: safe(cmp.Or(e.Text, fmt.Sprintf("stdin line %d", e.Line))), Err: err}
 				} else {
 					seen[e.Domain] = true
-					if j, err = src.job(e.Domain); err != nil {
+					if j, err = src.job(ctx, e.Domain); err != nil {
 						err = fmt.Errorf("stdin line %d: %w", e.Line, err)
 						j = verify.Job{Domain: e.Domain, Err: err}
 					}
@@ -284,7 +286,7 @@ func (src *domainSource) jobs() iter.Seq[verify.Job] {
 			}
 		}
 		if src.stored {
-			_ = src.eachStored(func(c store.Code) error {
+			_ = src.eachStored(ctx, func(c store.Code) error {
 				give(c.Domain)
 				return nil
 			})

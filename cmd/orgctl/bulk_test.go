@@ -154,20 +154,20 @@ func TestVerifyStored(t *testing.T) {
 	srv := verifytest.Start(t, verifytest.Options{}, bulkZone)
 	home := t.TempDir()
 	env := map[string]string{"XDG_STATE_HOME": home}
-	st, err := store.Open(filepath.Join(home, "orgctl"))
+	st, err := store.Open(t.Context(), filepath.Join(home, "orgctl"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	created := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	uuid := strings.TrimPrefix(testCode, "logmein-verification-code=")
 	for _, d := range []string{"a.main.test", "www.main.test", "new.main.test"} {
-		if err := st.PutCode(store.Code{Domain: d, Code: uuid, CreatedAt: created, ExpiresAt: created.AddDate(0, 0, 10)}, false); err != nil {
+		if err := st.PutCode(t.Context(), store.Code{Domain: d, Code: uuid, CreatedAt: created, ExpiresAt: created.AddDate(0, 0, 10)}, false); err != nil {
 			t.Fatal(err)
 		}
 	}
 	verified := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	for _, d := range []string{"a.main.test", "www.main.test"} {
-		if err := st.RecordCheck(d, store.Check{At: verified, Method: "dns", Name: d, Status: store.StatusVerified}); err != nil {
+		if err := st.RecordCheck(t.Context(), d, store.Check{At: verified, Method: "dns", Name: d, Status: store.StatusVerified}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -274,13 +274,13 @@ func TestHistorySurvivesKill(t *testing.T) {
 // under home; each domain has at most one.
 func recordedChecks(t *testing.T, home string, n int) int {
 	t.Helper()
-	st, err := store.Open(filepath.Join(home, "orgctl"))
+	st, err := store.Open(t.Context(), filepath.Join(home, "orgctl"))
 	if err != nil {
 		t.Fatalf("state after kill -9: %v", err)
 	}
 	recorded := 0
 	for i := range n {
-		hist, err := st.Checks(fmt.Sprintf("n%d.main.test", i))
+		hist, err := st.Checks(t.Context(), fmt.Sprintf("n%d.main.test", i))
 		if err != nil {
 			t.Fatal(err)
 		}

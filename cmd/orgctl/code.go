@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -56,7 +57,7 @@ With --code, store a code the provider issued instead of generating one.`,
   orgctl code new main.com --code logmein-verification-code=668e156b-f5d3-430e-9944-f1d4385d043e`,
 		Args: exactArgs(1, "DOMAIN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCodeNew(f, opts, args[0])
+			return runCodeNew(cmd.Context(), f, opts, args[0])
 		},
 	}
 	fs := cmd.Flags()
@@ -131,7 +132,7 @@ func codeStatus(c store.Code, now time.Time) string {
 	}
 }
 
-func runCodeNew(f *factory, opts *codeNewOptions, arg string) error {
+func runCodeNew(ctx context.Context, f *factory, opts *codeNewOptions, arg string) error {
 	d, err := domain.Normalize(arg)
 	if err != nil {
 		return usageError(err, "")
@@ -163,20 +164,20 @@ func runCodeNew(f *factory, opts *codeNewOptions, arg string) error {
 	} else if uuid, err = codegen.New(rand.Reader); err != nil {
 		return fmt.Errorf("generating a code: %w", err)
 	}
-	st, err := f.openStore()
+	st, err := f.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	now := f.now().UTC().Truncate(time.Second)
 	rec := store.Code{Domain: d, Code: uuid, Subdomains: subs, CreatedAt: now, ExpiresAt: now.Add(opts.Validity)}
-	if err := st.PutCode(rec, opts.Force); err != nil {
+	if err := st.PutCode(ctx, rec, opts.Force); err != nil {
 		if errors.Is(err, store.ErrExists) {
 			return usageErrorf(fmt.Sprintf("see it with 'orgctl code show %s'; replace it with --force", d),
 				"%s already has an active code", d)
 		}
 		return err
 	}
-	if stored, err := st.Code(d); err == nil {
+	if stored, err := st.Code(ctx, d); err == nil {
 		rec = stored // with the codes it replaced
 	}
 	v := viewOf(rec, now, nil)
@@ -216,7 +217,7 @@ func newCodeShowCmd(f *factory) *cobra.Command {
 			if records && file {
 				return usageErrorf("", "--records and --file cannot be used together")
 			}
-			return runCodeShow(f, args[0], records, file)
+			return runCodeShow(cmd.Context(), f, args[0], records, file)
 		},
 	}
 	cmd.Flags().BoolVar(&records, "records", false, "print only the TXT records, as fully qualified zone-file lines")
@@ -227,16 +228,16 @@ func newCodeShowCmd(f *factory) *cobra.Command {
 	return cmd
 }
 
-func runCodeShow(f *factory, arg string, records, file bool) error {
+func runCodeShow(ctx context.Context, f *factory, arg string, records, file bool) error {
 	d, err := domain.Normalize(arg)
 	if err != nil {
 		return usageError(err, "")
 	}
-	st, err := f.openStore()
+	st, err := f.openStore(ctx)
 	if err != nil {
 		return err
 	}
-	rec, err := st.Code(d)
+	rec, err := st.Code(ctx, d)
 	if errors.Is(err, store.ErrNotFound) {
 		return usageErrorf(fmt.Sprintf("run 'orgctl code new %s' to create one; 'orgctl code list' shows the stored ones", d),
 			"no code stored for %s", d)
@@ -244,7 +245,7 @@ func runCodeShow(f *factory, arg string, records, file bool) error {
 	if err != nil {
 		return err
 	}
-	history, err := st.Checks(d)
+	history, err := st.Checks(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -300,17 +301,17 @@ func newCodeListCmd(f *factory) *cobra.Command {
 		Short: "List the stored codes",
 		Args:  exactArgs(0, ""),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCodeList(f)
+			return runCodeList(cmd.Context(), f)
 		},
 	}
 }
 
-func runCodeList(f *factory) error {
-	st, err := f.openStore()
+func runCodeList(ctx context.Context, f *factory) error {
+	st, err := f.openStore(ctx)
 	if err != nil {
 		return err
 	}
-	codes, err := st.Codes()
+	codes, err := st.Codes(ctx)
 	if err != nil {
 		return err
 	}
@@ -348,17 +349,17 @@ func newCodeRevokeCmd(f *factory) *cobra.Command {
 			if err != nil {
 				return usageError(err, "")
 			}
-			st, err := f.openStore()
+			st, err := f.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}
-			if err := st.Revoke(d, f.now().UTC().Truncate(time.Second)); err != nil {
+			if err := st.Revoke(cmd.Context(), d, f.now().UTC().Truncate(time.Second)); err != nil {
 				if errors.Is(err, store.ErrNotFound) {
 					return usageErrorf("'orgctl code list' shows the stored codes", "no code stored for %s", d)
 				}
 				return err
 			}
-			rec, err := st.Code(d)
+			rec, err := st.Code(cmd.Context(), d)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -82,8 +83,8 @@ func (f *factory) resolvConf() ([]string, error) {
 // knownCode describes a code by what the store holds of it (whose code
 // it is, how old, whether it was replaced). The codes are read the first
 // time a wrong code is met, and once: most runs meet none.
-func (f *factory) knownCode(st *store.Store) func(string) (string, bool) {
-	codes := sync.OnceValues(st.Codes)
+func (f *factory) knownCode(ctx context.Context, st *store.Store) func(string) (string, bool) {
+	codes := sync.OnceValues(func() ([]store.Code, error) { return st.Codes(ctx) })
 	return func(uuid string) (string, bool) {
 		all, err := codes()
 		if err != nil {

@@ -114,20 +114,20 @@ func TestKnownCode(t *testing.T) {
 		second = "22222222-2222-4333-8444-555555555555"
 		third  = "33333333-2222-4333-8444-555555555555"
 	)
-	st, err := store.Open(t.TempDir())
+	st, err := store.Open(t.Context(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	day := func(d int) time.Time { return time.Date(2026, 11, d, 9, 0, 0, 0, time.UTC) }
 	for i, c := range []string{first, second, third} {
-		if err := st.PutCode(store.Code{Domain: "main.test", Code: c, CreatedAt: day(1 + 10*i)}, true); err != nil {
+		if err := st.PutCode(t.Context(), store.Code{Domain: "main.test", Code: c, CreatedAt: day(1 + 10*i)}, true); err != nil {
 			t.Fatal(err)
 		}
 	}
 	io, _, _, _ := testIO(false)
 	f := newFactory(io, func(string) (string, bool) { return "", false })
 	f.now = func() time.Time { return day(28) }
-	known := f.knownCode(st)
+	known := f.knownCode(t.Context(), st)
 	for _, tt := range []struct{ uuid, want string }{
 		{first, "an earlier code of main.test, generated on 2026-11-01 (27 days ago) and replaced on 2026-11-11 by logmein-verification-code=" + second},
 		{second, "an earlier code of main.test, generated on 2026-11-11 (17 days ago) and replaced on 2026-11-21 by logmein-verification-code=" + third},

@@ -27,7 +27,8 @@ const exitCodesHelp = `orgctl's exit status tells scripts what happened:
 
 The state rule: state that orgctl cannot use as it is must be fixed by
 someone, so it is exit 2 like any other configuration error; retrying would
-fail the same way. Only a state locked by another orgctl for too long is 1.
+fail the same way. Only a state locked by another orgctl for too long (10 s,
+or until --timeout) is 1.
 
 When several domains are checked and some could not be checked (status
 "error") while others are not verified, the exit status is 1: retrying may

@@ -230,6 +230,24 @@ func nonEmpty(cmd *cobra.Command, args []string, names ...string) error {
 	return nil
 }
 
+// checkName refuses a userName or group displayName that no service
+// should be given (scim.CheckName): empty or only white space, or holding
+// a control character, which a shell variable or a pasted value brings
+// in unseen. what names the flag or argument; the value is quoted with
+// Go escapes, so that the bad character shows.
+func checkName(what, v, hint string) error {
+	if err := scim.CheckName(v); err != nil {
+		return usageErrorf(hint, "%s %s: %v", what, strconv.Quote(v), err)
+	}
+	return nil
+}
+
+// Hints of checkName's errors.
+const (
+	userNameHint  = "a userName is the user's sign-in name, e.g. --user-name alice@main.com"
+	groupNameHint = "a group's name is its displayName, e.g. Engineering"
+)
+
 // resolveUser finds USER (an id, userName or externalId), with a hint
 // when there is none.
 func resolveUser(ctx context.Context, c *scim.Client, ref string) (*scim.User, error) {
@@ -591,6 +609,9 @@ func newSCIMUsersCreateCmd(f *factory, conn *scimOptions, runF func(context.Cont
 		if opts.Attrs.Values["user-name"] == "" {
 			return usageErrorf("e.g. --user-name alice@main.com", "users create needs --user-name")
 		}
+		if err := checkName("--user-name", opts.Attrs.Values["user-name"], userNameHint); err != nil {
+			return err
+		}
 		if opts.Attrs.Active == nil {
 			active := true // a new account is active unless --active=false
 			opts.Attrs.Active = &active
@@ -647,6 +668,10 @@ USER is a user's id, userName (in any case) or externalId, tried in that order.`
 		}
 		if name, ok := opts.Attrs.Values["user-name"]; ok && name == "" {
 			return usageErrorf("give the new userName, e.g. --user-name alice@main.com", "users update: userName cannot be removed (--user-name '')")
+		} else if ok {
+			if err := checkName("--user-name", name, userNameHint); err != nil {
+				return err
+			}
 		}
 		return runner(runF, runUsersUpdate)(cmd.Context(), opts)
 	}
@@ -822,6 +847,9 @@ Members not yet in the group are added.`,
 			if err := nonEmpty(cmd, opts.Members, "--member USER"); err != nil {
 				return err
 			}
+			if err := checkName("NAME", args[0], groupNameHint); err != nil {
+				return err
+			}
 			opts.Name = args[0]
 			return runner(runF, runGroupsCreate)(cmd.Context(), opts)
 		},
@@ -874,6 +902,9 @@ func newSCIMGroupsRenameCmd(f *factory, conn *scimOptions, runF func(context.Con
 		Args:  exactArgs(2, "GROUP NEW-NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := nonEmpty(cmd, args, "GROUP", "NEW-NAME"); err != nil {
+				return err
+			}
+			if err := checkName("NEW-NAME", args[1], groupNameHint); err != nil {
 				return err
 			}
 			opts.Group, opts.NewName = args[0], args[1]

@@ -476,3 +476,41 @@ func TestSCIMGroupsFlags(t *testing.T) {
 		}
 	}
 }
+
+// A userName or group name that is only white space or holds a control
+// character is a usage error that names the flag or argument and shows
+// the value escaped; nothing is sent.
+func TestSCIMBadNames(t *testing.T) {
+	srv, env := scimEnv(t, scimtest.Options{})
+	srv.AddGroup(map[string]any{"id": "g1", "displayName": "Eng"})
+	tests := []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"users", "create", "--user-name", " "}, `--user-name " ": is only white space`},
+		{[]string{"users", "create", "--user-name", "a\x07b@main.test"}, `--user-name "a\ab@main.test": holds a control character (U+0007)`},
+		{[]string{"users", "create", "--user-name", "a@main.test\u0085"}, `--user-name "a@main.test\u0085": holds a control character (U+0085)`},
+		{[]string{"users", "create", "--user-name", "a\x7f@main.test"}, `--user-name "a\x7f@main.test"`},
+		{[]string{"users", "update", "u1", "--user-name", "\t"}, `--user-name "\t": is only white space`},
+		{[]string{"users", "update", "u1", "--user-name", "alice\x1b[2J@main.test"}, `--user-name "alice\x1b[2J@main.test": holds a control character (U+001B)`},
+		{[]string{"groups", "create", "  "}, `NAME "  ": is only white space`},
+		{[]string{"groups", "create", "Sales\nEMEA"}, `NAME "Sales\nEMEA": holds a control character (U+000A)`},
+		{[]string{"groups", "rename", "Eng", " "}, `NEW-NAME " ": is only white space`},
+		{[]string{"groups", "rename", "Eng", "Eng\x00"}, `NEW-NAME "Eng\x00": holds a control character (U+0000)`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			srv.ResetLog()
+			code, _, stderr := runCmd(t, false, env, append([]string{"scim"}, tt.args...)...)
+			if code != 2 || !strings.Contains(stderr, tt.stderr) || !strings.Contains(stderr, "hint:") {
+				t.Errorf("exit %d, stderr %q; want exit 2 and %q with a hint", code, stderr, tt.stderr)
+			}
+			for _, r := range srv.Requests() {
+				t.Errorf("sent %s %s", r.Method, r.Path)
+			}
+		})
+	}
+	if g := srv.Groups(); len(g) != 1 {
+		t.Errorf("%d groups after the refused commands, want 1", len(g))
+	}
+}

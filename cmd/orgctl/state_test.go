@@ -36,7 +36,7 @@ func TestUnusableStateExit(t *testing.T) {
 			return dir
 		}, "damaged"},
 		{"a state file from a newer orgctl", func(t *testing.T, dir string) string {
-			st, err := store.Open(dir)
+			st, err := store.Open(t.Context(), dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -75,5 +75,51 @@ func write(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLockedStateEndsAtTimeout: while another orgctl holds the state
+// file's lock, a command waits for it only until its --timeout, and then
+// says that the state is locked (exit 1), not that the servers did not
+// answer.
+func TestLockedStateEndsAtTimeout(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.Open(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	if err := st.PutCode(t.Context(), store.Code{Domain: "main.test", Code: "668e156b-f5d3-430e-9944-f1d4385d043e", CreatedAt: now, ExpiresAt: now.AddDate(0, 0, 10)}, false); err != nil {
+		t.Fatal(err)
+	}
+	// Another orgctl, in the middle of a write.
+	db, err := bbolt.Open(st.Path(), 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	env := map[string]string{"XDG_CONFIG_HOME": t.TempDir(), "ORGCTL_STATE_DIR": dir}
+	for _, args := range [][]string{
+		{"code", "list"},
+		{"code", "show", "main.test"},
+		{"code", "new", "other.test"},
+		{"verify", "dns", "main.test", "--resolver", "127.0.0.1:9"},
+		{"verify", "dns", "main.test", "--resolver", "127.0.0.1:9", "--code", "668e156b-f5d3-430e-9944-f1d4385d043e"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			start := time.Now()
+			code, _, stderr := runCmd(t, false, env, append(args, "--timeout", "500ms")...)
+			took := time.Since(start)
+			if code != exitFailure || !strings.Contains(stderr, "state is locked by another orgctl") || !strings.Contains(stderr, "time allowed ran out") {
+				t.Errorf("exit %d, stderr %q; want exit 1 and that the state is locked", code, stderr)
+			}
+			if strings.Contains(stderr, "servers") {
+				t.Errorf("stderr %q blames the servers", stderr)
+			}
+			if took >= store.DefaultLockTimeout/2 {
+				t.Errorf("gave up after %s: the wait for the lock did not end at --timeout 500ms", took)
+			}
+		})
 	}
 }

@@ -184,7 +184,7 @@ func (o *syncOptions) check() error {
 
 // cycle runs one provisioning cycle and prints its plan or summary.
 func (o *syncOptions) cycle(ctx context.Context) error {
-	desired, done, err := o.desired()
+	desired, done, err := o.desired(ctx)
 	if err != nil {
 		return err
 	}
@@ -241,8 +241,9 @@ func isThreshold(err error) bool {
 
 // desired reads and checks the source and builds what the service should
 // hold. Nothing is sent before it succeeds. The cycle reads the source
-// again as it goes: done, once it is over, removes the copy of stdin.
-func (o *syncOptions) desired() (d *provision.Desired, done func(), err error) {
+// again as it goes: done, once it is over, removes the copy of stdin. ctx
+// bounds the reads of the state, for the domain gate.
+func (o *syncOptions) desired(ctx context.Context) (d *provision.Desired, done func(), err error) {
 	done = func() {}
 	format, _ := provision.ParseFormat(o.Format)
 	path, name := o.Source, o.Source
@@ -273,7 +274,7 @@ func (o *syncOptions) desired() (d *provision.Desired, done func(), err error) {
 	if err != nil {
 		return nil, done, err
 	}
-	verified, err := o.verified()
+	verified, err := o.verified(ctx)
 	if err != nil {
 		return nil, done, err
 	}
@@ -349,12 +350,12 @@ func (o *syncOptions) mappingAndScope() (provision.Mapping, provision.Scope, err
 
 // verified is the domain gate: --verified-domain (scim.verified_domains),
 // else a successful 'orgctl verify' in the state.
-func (o *syncOptions) verified() (provision.Verified, error) {
+func (o *syncOptions) verified(ctx context.Context) (provision.Verified, error) {
 	given, err := provision.VerifiedDomains(o.VerifiedDomains...)
 	if err != nil {
 		return nil, usageError(fmt.Errorf("--verified-domain: %w", err), "")
 	}
-	st, err := o.f.openStore()
+	st, err := o.f.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -362,7 +363,7 @@ func (o *syncOptions) verified() (provision.Verified, error) {
 		if given(d) {
 			return true
 		}
-		_, ok, err := st.LastVerified(d)
+		_, ok, err := st.LastVerified(ctx, d)
 		return err == nil && ok
 	}, nil
 }

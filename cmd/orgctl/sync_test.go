@@ -453,6 +453,8 @@ func TestSyncBadSource(t *testing.T) {
 		{"field over 64 KiB", "f.csv", "userName,department\na@example.com," + long + "\n", []string{"line 2: department", "70000 bytes, more than the 65536 allowed"}},
 		{"invalid boolean", "b.csv", "userName,active\na@example.com,TRUE\nb@example.com,yes\n", []string{`line 3: active "yes": invalid boolean`}},
 		{"empty userName", "e.csv", "userName,externalId\n,e1\n", []string{`line 2: userName "": userName is empty`}},
+		{"userName of spaces", "s.csv", "userName,externalId\na@example.com,e1\n   ,e2\n", []string{`line 3: userName "   ": userName is only white space`}},
+		{"userName with a control character", "c.csv", "userName,externalId\nb\x07@example.com,e1\n", []string{`line 2: userName "b\a@example.com": userName holds a control character (U+0007)`}},
 		{"duplicate userName", "d.csv", "userName\nann@example.com\nAnn@Example.COM\n", []string{`line 3: userName "Ann@Example.COM": duplicate userName: line 2`}},
 		{"duplicate externalId", "x.csv", "userName,externalId\na@example.com,e1\nb@example.com,e1\n", []string{`line 3: externalId "e1": duplicate externalId: line 2`}},
 		{"field count", "n.csv", "userName,externalId\na@example.com,e1,extra\n", []string{"line 2:", "row has 3 fields, the header has 2"}},
@@ -461,6 +463,9 @@ func TestSyncBadSource(t *testing.T) {
 		{"jsonl", "j.jsonl", "{\"userName\":\"a@example.com\"}\n{\"userName\":\"b@example.com\",\n{\"userName\":\"c@example.com\",\"active\":\"nope\"}\n",
 			[]string{"line 2:", "want a JSON object", `line 3: active "nope"`}},
 		{"json", "j.json", `{"users":[{"userName":"a@example.com"},` + "\n" + `{"userName":"","active":true}]}`, []string{"line 2:", "userName is empty"}},
+		{"json values of the wrong type", "t.json", `{"users":[{"userName":"a@example.com","externalId":true},` + "\n" + `{"userName":"b@example.com","employeeNumber":1e999}]}`,
+			[]string{`line 1: externalId "true": want a string, found a boolean`, `line 2: employeeNumber "1e999": want a string, found a number`}},
+		{"jsonl userName of the wrong type", "t.jsonl", "{\"userName\":\"a@example.com\"}\n{\"userName\":5}\n", []string{`line 2: userName "5": want a string, found a number`}},
 		{"entra export", "entra.csv", "\ufeffuserPrincipalName,objectId,accountEnabled\r\na@example.com,o1,True\r\nb@example.com,o2,Enabled\r\n",
 			[]string{`line 3: accountEnabled "Enabled": invalid boolean`}},
 	}

@@ -191,7 +191,7 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	if opts.Concurrency < 0 || opts.Concurrency > verify.MaxConcurrency {
 		return usageErrorf("e.g. --concurrency 64", "invalid --concurrency %d: must be from 1 to %d", opts.Concurrency, verify.MaxConcurrency)
 	}
-	src, err := f.newDomainSource(args, opts.File, opts.Code, opts.Stored)
+	src, err := f.newDomainSource(ctx, args, opts.File, opts.Code, opts.Stored)
 	if err != nil {
 		return err
 	}
@@ -200,8 +200,13 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 		return err
 	}
 	checker.Strict = opts.Strict
-	if st, err := f.openStore(); err == nil {
-		checker.KnownCode = f.knownCode(st)
+	if st, err := f.openStore(ctx); err == nil {
+		checker.KnownCode = f.knownCode(ctx, st)
+	} else if ctx.Err() != nil {
+		// The state is optional here (--code), but waiting for another
+		// orgctl's lock on it took the time allowed: that, not the
+		// checks that would now be cut short, is what to report.
+		return err
 	}
 	// Shared by every domain of the run: one discovery per zone, and a
 	// query rate per server that backs off when the server times out.
@@ -233,10 +238,11 @@ func runVerify(ctx context.Context, f *factory, opts *verifyOptions, args []stri
 	run.Each = out.poll
 	var history *store.HistoryWriter
 	if !opts.Diagnose {
-		history = store.NewHistoryWriter(f.recordChecks, func(err error) { f.warnf("verification history not saved: %v", err) })
+		record := func(checks []store.DomainCheck) error { return f.recordChecks(ctx, checks) }
+		history = store.NewHistoryWriter(record, func(err error) { f.warnf("verification history not saved: %v", err) })
 	}
 	stats := newRunSummary()
-	err = verify.Run(ctx, src.jobs(), run, func(r *verify.Result) {
+	err = verify.Run(ctx, src.jobs(ctx), run, func(r *verify.Result) {
 		out.result(r)
 		stats.add(r)
 		if history != nil {
@@ -432,12 +438,12 @@ func historyOf(r *verify.Result) []store.DomainCheck {
 
 // recordChecks writes checks to the history, opening the store when
 // first needed.
-func (f *factory) recordChecks(checks []store.DomainCheck) error {
-	st, err := f.openStore()
+func (f *factory) recordChecks(ctx context.Context, checks []store.DomainCheck) error {
+	st, err := f.openStore(ctx)
 	if err != nil {
 		return err
 	}
-	return st.RecordChecks(checks)
+	return st.RecordChecks(ctx, checks)
 }
 
 // methodResults are the results of each method behind r: both when

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -93,7 +94,7 @@ func key(domain string) (string, error) {
 // its History is carried over into c's, ahead of any checks in c.History.
 // c.Code may be the bare UUID or the full published value; it is stored as
 // the lowercase UUID.
-func (s *Store) PutCode(c Code, replace bool) error {
+func (s *Store) PutCode(ctx context.Context, c Code, replace bool) error {
 	k, err := key(c.Domain)
 	if err != nil {
 		return fmt.Errorf("storing code: %w", err)
@@ -107,7 +108,7 @@ func (s *Store) PutCode(c Code, replace bool) error {
 	if now.IsZero() {
 		now = time.Now()
 	}
-	err = s.update(func(tx *bbolt.Tx) error {
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
 		codes := tx.Bucket([]byte(bucketCodes))
 		old, found, err := s.getCode(codes, k)
 		if err != nil {
@@ -136,13 +137,13 @@ func (s *Store) PutCode(c Code, replace bool) error {
 }
 
 // Code returns the code stored for domain, or an error wrapping ErrNotFound.
-func (s *Store) Code(domain string) (Code, error) {
+func (s *Store) Code(ctx context.Context, domain string) (Code, error) {
 	k, err := key(domain)
 	if err != nil {
 		return Code{}, fmt.Errorf("reading code: %w", err)
 	}
 	var c Code
-	err = s.view(func(tx *bbolt.Tx) error {
+	err = s.view(ctx, func(tx *bbolt.Tx) error {
 		got, found, err := s.getCode(tx.Bucket([]byte(bucketCodes)), k)
 		if err != nil {
 			return err
@@ -160,9 +161,9 @@ func (s *Store) Code(domain string) (Code, error) {
 }
 
 // Codes returns all stored codes, sorted by domain.
-func (s *Store) Codes() ([]Code, error) {
+func (s *Store) Codes(ctx context.Context) ([]Code, error) {
 	var out []Code
-	err := s.view(func(tx *bbolt.Tx) error {
+	err := s.view(ctx, func(tx *bbolt.Tx) error {
 		b := tx.Bucket([]byte(bucketCodes))
 		if b == nil {
 			return nil
@@ -186,7 +187,7 @@ func (s *Store) Codes() ([]Code, error) {
 // Revoke marks the code stored for domain as revoked at at (now, if at is
 // zero). It returns an error wrapping ErrNotFound if no code is stored, and
 // keeps the first revocation time if the code is already revoked.
-func (s *Store) Revoke(domain string, at time.Time) error {
+func (s *Store) Revoke(ctx context.Context, domain string, at time.Time) error {
 	k, err := key(domain)
 	if err != nil {
 		return fmt.Errorf("revoking code: %w", err)
@@ -194,7 +195,7 @@ func (s *Store) Revoke(domain string, at time.Time) error {
 	if at.IsZero() {
 		at = time.Now()
 	}
-	err = s.update(func(tx *bbolt.Tx) error {
+	err = s.update(ctx, func(tx *bbolt.Tx) error {
 		codes := tx.Bucket([]byte(bucketCodes))
 		c, found, err := s.getCode(codes, k)
 		if err != nil {
@@ -219,8 +220,8 @@ func (s *Store) Revoke(domain string, at time.Time) error {
 // beyond MaxHistory. The history is kept with the domain's code if one is
 // stored, and on its own otherwise (a domain verified with --code), so that
 // Checks and LastVerified find it either way. A zero c.At is set to now.
-func (s *Store) RecordCheck(domain string, c Check) error {
-	return s.RecordChecks([]DomainCheck{{Domain: domain, Check: c}})
+func (s *Store) RecordCheck(ctx context.Context, domain string, c Check) error {
+	return s.RecordChecks(ctx, []DomainCheck{{Domain: domain, Check: c}})
 }
 
 // DomainCheck is a check and the domain it belongs to.
@@ -231,7 +232,7 @@ type DomainCheck struct {
 
 // RecordChecks records many checks in one transaction, as RecordCheck
 // would one by one: a run over many domains commits (and syncs) once.
-func (s *Store) RecordChecks(checks []DomainCheck) error {
+func (s *Store) RecordChecks(ctx context.Context, checks []DomainCheck) error {
 	keys := make([]string, len(checks))
 	for i, dc := range checks {
 		k, err := key(dc.Domain)
@@ -243,7 +244,7 @@ func (s *Store) RecordChecks(checks []DomainCheck) error {
 			checks[i].Check.At = time.Now()
 		}
 	}
-	err := s.update(func(tx *bbolt.Tx) error {
+	err := s.update(ctx, func(tx *bbolt.Tx) error {
 		codes := tx.Bucket([]byte(bucketCodes))
 		byKey := tx.Bucket([]byte(bucketChecks))
 		for i, dc := range checks {
@@ -281,13 +282,13 @@ func (s *Store) RecordChecks(checks []DomainCheck) error {
 // Checks returns the history of domain, oldest first: the checks kept with
 // its code and those recorded while no code was stored. It returns no error
 // for a domain without history.
-func (s *Store) Checks(domain string) ([]Check, error) {
+func (s *Store) Checks(ctx context.Context, domain string) ([]Check, error) {
 	k, err := key(domain)
 	if err != nil {
 		return nil, fmt.Errorf("reading checks: %w", err)
 	}
 	var out []Check
-	err = s.view(func(tx *bbolt.Tx) error {
+	err = s.view(ctx, func(tx *bbolt.Tx) error {
 		hist, err := s.getChecks(tx.Bucket([]byte(bucketChecks)), k)
 		if err != nil {
 			return err
@@ -308,8 +309,8 @@ func (s *Store) Checks(domain string) ([]Check, error) {
 
 // LastVerified returns the newest check of domain whose Status is
 // StatusVerified, and whether there is one.
-func (s *Store) LastVerified(domain string) (Check, bool, error) {
-	hist, err := s.Checks(domain)
+func (s *Store) LastVerified(ctx context.Context, domain string) (Check, bool, error) {
+	hist, err := s.Checks(ctx, domain)
 	if err != nil {
 		return Check{}, false, err
 	}

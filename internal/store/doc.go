@@ -2,11 +2,11 @@
 // the verification codes made by `orgctl code new` and the history of checks
 // made by `orgctl verify`.
 //
-//	s, err := store.Open(stateDir)
-//	err = s.PutCode(store.Code{Domain: "main.com", Code: uuid, CreatedAt: now, ExpiresAt: now.Add(10 * 24 * time.Hour)}, false)
-//	c, err := s.Code("main.com")           // store.ErrNotFound if there is none
-//	err = s.RecordCheck("main.com", store.Check{At: now, Method: "dns", Name: "main.com.", Status: "verified"})
-//	last, ok, err := s.LastVerified("main.com")
+//	s, err := store.Open(ctx, stateDir)
+//	err = s.PutCode(ctx, store.Code{Domain: "main.com", Code: uuid, CreatedAt: now, ExpiresAt: now.Add(10 * 24 * time.Hour)}, false)
+//	c, err := s.Code(ctx, "main.com")           // store.ErrNotFound if there is none
+//	err = s.RecordCheck(ctx, "main.com", store.Check{At: now, Method: "dns", Name: "main.com.", Status: "verified"})
+//	last, ok, err := s.LastVerified(ctx, "main.com")
 //
 // # Safety
 //
@@ -20,8 +20,11 @@
 // lock is never held across network work, and concurrent orgctl processes —
 // or several Store values in one process — take turns rather than fail. Each
 // read-modify-write (appending a check, replacing a code) happens inside one
-// transaction, so no write is lost. A process that waits longer than the lock
-// timeout (WithLockTimeout, default 10 s) gets an error wrapping ErrLocked.
+// transaction, so no write is lost. An operation waits for the lock until
+// the lock timeout (WithLockTimeout, default 10 s) or until its context
+// ends, whichever comes first, and then returns an error wrapping ErrLocked
+// (not the context's error: the lock, not the network, stopped it). It
+// tries the lock once even when its context has ended already.
 //
 // Readers take a shared lock and open the file read-only. A file that is not a
 // bbolt database, or is truncated or damaged, gives an error wrapping

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,8 +25,12 @@ const FileName = "orgctl.db"
 const SchemaVersion = 1
 
 // DefaultLockTimeout is how long an operation waits for another process to
-// release the state file.
+// release the state file, when its context allows as much.
 const DefaultLockTimeout = 10 * time.Second
+
+// lockRetry is how often a wait for the file lock tries again (bbolt's
+// own step).
+const lockRetry = 50 * time.Millisecond
 
 // Errors that callers may test for with errors.Is.
 var (
@@ -34,7 +39,7 @@ var (
 	// ErrExists means that an active code is already stored for the domain.
 	ErrExists = errors.New("an active code is already stored")
 	// ErrLocked means that another process held the state file for longer
-	// than the lock timeout.
+	// than the lock timeout, or until the operation's context ended.
 	ErrLocked = errors.New("state is locked by another orgctl process")
 	// ErrCorrupt means that the state file is damaged or is not orgctl's.
 	ErrCorrupt = errors.New("state file is damaged or not an orgctl state file")
@@ -79,16 +84,19 @@ type Store struct {
 type Option func(*Store)
 
 // WithLockTimeout sets how long each operation waits for the file lock held
-// by another process or Store (default DefaultLockTimeout). Zero means wait
-// indefinitely; a negative duration means try once.
+// by another process or Store (default DefaultLockTimeout); the wait ends
+// earlier when the operation's context ends. Zero means wait as long as
+// the context allows; a negative duration means try once.
 func WithLockTimeout(d time.Duration) Option {
 	return func(s *Store) { s.timeout = d }
 }
 
 // Open returns the Store in dir. It creates dir (mode 0700) and the state
 // file (mode 0600) if they do not exist, and checks that the file is a
-// readable orgctl state file of a schema version it understands.
-func Open(dir string, opts ...Option) (*Store, error) {
+// readable orgctl state file of a schema version it understands. ctx bounds
+// the wait for the file lock, as every operation's ctx does (see Safety in
+// the package documentation).
+func Open(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	if dir == "" {
 		return nil, unusable(errors.New("opening state: no state directory given"))
 	}
@@ -112,7 +120,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		// Validate with a read-only pass first: nothing is written to a file
 		// that turns out to be damaged.
 		var ready bool
-		err := s.run(false, func(tx *bbolt.Tx) error {
+		err := s.run(ctx, false, func(tx *bbolt.Tx) error {
 			ok, err := s.schema(tx)
 			if err != nil {
 				return err
@@ -127,7 +135,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 			return s, nil
 		}
 	}
-	if err := s.update(func(*bbolt.Tx) error { return nil }); err != nil {
+	if err := s.update(ctx, func(*bbolt.Tx) error { return nil }); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -139,8 +147,8 @@ func (s *Store) Path() string { return s.path }
 // view runs fn in a read-only transaction on a read-only, shared-locked file,
 // after checking the schema version. The buckets are missing from a file that
 // was never written to.
-func (s *Store) view(fn func(*bbolt.Tx) error) error {
-	return s.run(false, func(tx *bbolt.Tx) error {
+func (s *Store) view(ctx context.Context, fn func(*bbolt.Tx) error) error {
+	return s.run(ctx, false, func(tx *bbolt.Tx) error {
 		if _, err := s.schema(tx); err != nil {
 			return err
 		}
@@ -150,8 +158,8 @@ func (s *Store) view(fn func(*bbolt.Tx) error) error {
 
 // update runs fn in a read-write transaction, after making sure that the file
 // is initialized with the current schema.
-func (s *Store) update(fn func(*bbolt.Tx) error) error {
-	return s.run(true, func(tx *bbolt.Tx) error {
+func (s *Store) update(ctx context.Context, fn func(*bbolt.Tx) error) error {
+	return s.run(ctx, true, func(tx *bbolt.Tx) error {
 		ok, err := s.schema(tx)
 		if err != nil {
 			return err
@@ -165,17 +173,18 @@ func (s *Store) update(fn func(*bbolt.Tx) error) error {
 	})
 }
 
-// run opens the file, runs fn in one transaction and closes the file. It
-// turns bbolt's panics on damaged files, and memory faults on truncated ones,
+// run opens the file (waiting for its lock as long as ctx and the lock
+// timeout allow), runs fn in one transaction and closes the file. It turns
+// bbolt's panics on damaged files, and memory faults on truncated ones,
 // into errors wrapping ErrCorrupt.
-func (s *Store) run(write bool, fn func(*bbolt.Tx) error) error {
+func (s *Store) run(ctx context.Context, write bool, fn func(*bbolt.Tx) error) error {
 	// A page beyond the end of a truncated file faults (SIGBUS) when read
 	// through the memory map; make that a panic we can recover from.
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 
 	var file *os.File // the file bbolt opened, to unlock it after a panic
 	opts := &bbolt.Options{
-		Timeout:  s.timeout,
+		Timeout:  -1, // try once: lock waits for the lock, minding ctx
 		ReadOnly: !write,
 		OpenFile: func(name string, flag int, perm os.FileMode) (*os.File, error) {
 			f, err := os.OpenFile(name, flag, perm)
@@ -183,12 +192,7 @@ func (s *Store) run(write bool, fn func(*bbolt.Tx) error) error {
 			return f, err
 		},
 	}
-	var db *bbolt.DB
-	err := protect(func() error {
-		var err error
-		db, err = bbolt.Open(s.path, 0o600, opts)
-		return err
-	})
+	db, err := s.lock(ctx, opts)
 	var p panicked
 	if errors.As(err, &p) {
 		abandon(file)
@@ -218,6 +222,53 @@ func (s *Store) run(write bool, fn func(*bbolt.Tx) error) error {
 		err = fmt.Errorf("closing state file %s: %w", s.path, cerr)
 	}
 	return err
+}
+
+// lock opens the state file with opts (which must try the lock once),
+// trying again while another process holds the lock: until the lock
+// timeout, or until ctx ends, whichever comes first. bbolt's own wait
+// (Options.Timeout) cannot see ctx, and a command's --timeout must bound
+// the wait as it bounds the rest. lock tries once whatever ctx's state, so
+// that a free file is used even after the deadline (the history of a run
+// that used all its time). A wait given up returns an error wrapping
+// ErrLocked; a panic in bbolt is returned as a panicked.
+func (s *Store) lock(ctx context.Context, opts *bbolt.Options) (*bbolt.DB, error) {
+	start := time.Now()
+	for {
+		var db *bbolt.DB
+		err := protect(func() error {
+			var err error
+			db, err = bbolt.Open(s.path, 0o600, opts)
+			return err
+		})
+		if !errors.Is(err, berrors.ErrTimeout) {
+			return db, err
+		}
+		waited := time.Since(start)
+		if s.timeout < 0 {
+			return nil, fmt.Errorf("%w (%s)", ErrLocked, s.path)
+		}
+		if s.timeout > 0 && waited >= s.timeout {
+			return nil, fmt.Errorf("%w (%s): gave up after %s", ErrLocked, s.path, s.timeout)
+		}
+		wait := lockRetry
+		if s.timeout > 0 {
+			wait = min(wait, s.timeout-waited)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			why := "when the time allowed ran out"
+			if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				why = "when the operation was cancelled"
+			}
+			// Not wrapping ctx.Err(): the cause is the lock, not the
+			// servers a command with a deadline was talking to.
+			return nil, fmt.Errorf("%w (%s): gave up after %s, %s", ErrLocked, s.path, waited.Round(time.Millisecond), why)
+		case <-t.C:
+		}
+	}
 }
 
 // panicked is a panic in bbolt, which it raises on some damaged files.
@@ -250,8 +301,8 @@ func (s *Store) openError(err error) error {
 	var pathErr *fs.PathError
 	var errno syscall.Errno
 	switch {
-	case errors.Is(err, berrors.ErrTimeout):
-		return fmt.Errorf("%w (%s): gave up after %s", ErrLocked, s.path, s.timeout)
+	case errors.Is(err, ErrLocked): // from lock, which says it all
+		return err
 	case errors.As(err, &pathErr): // names the file
 		return fmt.Errorf("opening state file: %w", err)
 	case errors.As(err, &errno):

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -28,7 +29,7 @@ const (
 
 func open(t *testing.T, dir string, opts ...Option) *Store {
 	t.Helper()
-	s, err := Open(dir, opts...)
+	s, err := Open(t.Context(), dir, opts...)
 	if err != nil {
 		t.Fatalf("Open(%q): %v", dir, err)
 	}
@@ -56,17 +57,17 @@ func TestOpenCreatesDirAndFile(t *testing.T) {
 		}
 	}
 	// Opening again works and keeps the data.
-	if err := s.PutCode(code("main.com", uuid1, t0), false); err != nil {
+	if err := s.PutCode(t.Context(), code("main.com", uuid1, t0), false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := open(t, dir).Code("main.com"); err != nil {
+	if _, err := open(t, dir).Code(t.Context(), "main.com"); err != nil {
 		t.Errorf("Code after reopening: %v", err)
 	}
 }
 
 func TestOpenErrors(t *testing.T) {
 	t.Run("no dir", func(t *testing.T) {
-		if _, err := Open(""); err == nil {
+		if _, err := Open(t.Context(), ""); err == nil {
 			t.Error("Open(\"\") succeeded")
 		}
 	})
@@ -75,7 +76,7 @@ func TestOpenErrors(t *testing.T) {
 		if err := os.WriteFile(f, nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Open(f)
+		_, err := Open(t.Context(), f)
 		if err == nil || !strings.Contains(err.Error(), f) {
 			t.Errorf("Open(file) = %v, want an error naming %s", err, f)
 		}
@@ -86,7 +87,7 @@ func TestOpenErrors(t *testing.T) {
 		if err := os.Mkdir(path, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		_, err := Open(dir)
+		_, err := Open(t.Context(), dir)
 		if err == nil || !strings.Contains(err.Error(), path) {
 			t.Errorf("Open = %v, want an error naming %s", err, path)
 		}
@@ -105,10 +106,10 @@ func TestCodeRoundTrip(t *testing.T) {
 		RevokedAt:  &revoked,
 		History:    []Check{{At: t0, Method: "dns", Name: "main.com.", Status: "not_found"}},
 	}
-	if err := s.PutCode(want, false); err != nil {
+	if err := s.PutCode(t.Context(), want, false); err != nil {
 		t.Fatalf("PutCode: %v", err)
 	}
-	got, err := s.Code("main.com")
+	got, err := s.Code(t.Context(), "main.com")
 	if err != nil {
 		t.Fatalf("Code: %v", err)
 	}
@@ -117,7 +118,7 @@ func TestCodeRoundTrip(t *testing.T) {
 	}
 	// Keys are lower-cased and trailing dots removed, defensively.
 	for _, d := range []string{"MAIN.com", "main.com.", " main.com "} {
-		if _, err := s.Code(d); err != nil {
+		if _, err := s.Code(t.Context(), d); err != nil {
 			t.Errorf("Code(%q): %v", d, err)
 		}
 	}
@@ -126,10 +127,10 @@ func TestCodeRoundTrip(t *testing.T) {
 func TestPutCodeCanonicalizes(t *testing.T) {
 	s := open(t, t.TempDir())
 	c := code("Main.COM.", "logmein-verification-code="+strings.ToUpper(uuid1), t0)
-	if err := s.PutCode(c, false); err != nil {
+	if err := s.PutCode(t.Context(), c, false); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Code("main.com")
+	got, err := s.Code(t.Context(), "main.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,11 +148,11 @@ func TestPutCodeErrors(t *testing.T) {
 		{Domain: "main.com", Code: ""},
 		{Domain: "main.com", Code: "not-a-uuid"},
 	} {
-		if err := s.PutCode(c, false); err == nil {
+		if err := s.PutCode(t.Context(), c, false); err == nil {
 			t.Errorf("PutCode(%+v) succeeded", c)
 		}
 	}
-	codes, err := s.Codes()
+	codes, err := s.Codes(t.Context())
 	if err != nil || len(codes) != 0 {
 		t.Errorf("Codes = %v, %v; want none stored", codes, err)
 	}
@@ -159,7 +160,7 @@ func TestPutCodeErrors(t *testing.T) {
 
 func TestCodeNotFound(t *testing.T) {
 	s := open(t, t.TempDir())
-	_, err := s.Code("main.com")
+	_, err := s.Code(t.Context(), "main.com")
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Code = %v, want ErrNotFound", err)
 	}
@@ -171,11 +172,11 @@ func TestCodeNotFound(t *testing.T) {
 func TestCodesSorted(t *testing.T) {
 	s := open(t, t.TempDir())
 	for _, d := range []string{"zeta.org", "main.com", "alpha.net", "xn--bcher-kva.example", "b.main.com"} {
-		if err := s.PutCode(code(d, uuid1, t0), false); err != nil {
+		if err := s.PutCode(t.Context(), code(d, uuid1, t0), false); err != nil {
 			t.Fatal(err)
 		}
 	}
-	codes, err := s.Codes()
+	codes, err := s.Codes(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +191,7 @@ func TestCodesSorted(t *testing.T) {
 }
 
 func TestCodesEmpty(t *testing.T) {
-	codes, err := open(t, t.TempDir()).Codes()
+	codes, err := open(t, t.TempDir()).Codes(t.Context())
 	if err != nil || codes != nil {
 		t.Errorf("Codes = %v, %v; want nil, nil", codes, err)
 	}
@@ -200,30 +201,30 @@ func TestPutCodeExistsAndReplace(t *testing.T) {
 	s := open(t, t.TempDir())
 	first := code("main.com", uuid1, t0)
 	first.Subdomains = []string{"www.main.com"}
-	if err := s.PutCode(first, false); err != nil {
+	if err := s.PutCode(t.Context(), first, false); err != nil {
 		t.Fatal(err)
 	}
 	check := Check{At: t0.Add(time.Minute), Method: "dns", Name: "main.com.", Status: "verified"}
-	if err := s.RecordCheck("main.com", check); err != nil {
+	if err := s.RecordCheck(t.Context(), "main.com", check); err != nil {
 		t.Fatal(err)
 	}
 
 	second := code("main.com", uuid2, t0.Add(time.Hour))
-	err := s.PutCode(second, false)
+	err := s.PutCode(t.Context(), second, false)
 	if !errors.Is(err, ErrExists) {
 		t.Fatalf("PutCode over an active code = %v, want ErrExists", err)
 	}
 	if !strings.Contains(err.Error(), "main.com") || !strings.Contains(err.Error(), uuid1) {
 		t.Errorf("error %q should name the domain and the stored code", err)
 	}
-	if got, _ := s.Code("main.com"); got.Code != uuid1 {
+	if got, _ := s.Code(t.Context(), "main.com"); got.Code != uuid1 {
 		t.Errorf("after ErrExists the stored code is %s, want %s", got.Code, uuid1)
 	}
 
-	if err := s.PutCode(second, true); err != nil {
+	if err := s.PutCode(t.Context(), second, true); err != nil {
 		t.Fatalf("PutCode(replace): %v", err)
 	}
-	got, err := s.Code("main.com")
+	got, err := s.Code(t.Context(), "main.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,10 +240,10 @@ func TestPutCodeExistsAndReplace(t *testing.T) {
 	}
 
 	// A third code: Previous is newest first and entries have no Previous.
-	if err := s.PutCode(code("main.com", uuid3, t0.Add(2*time.Hour)), true); err != nil {
+	if err := s.PutCode(t.Context(), code("main.com", uuid3, t0.Add(2*time.Hour)), true); err != nil {
 		t.Fatal(err)
 	}
-	got, _ = s.Code("main.com")
+	got, _ = s.Code(t.Context(), "main.com")
 	var prev []string
 	for _, p := range got.Previous {
 		prev = append(prev, p.Code)
@@ -273,13 +274,13 @@ func TestPutCodeOverInactive(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t, t.TempDir())
-			if err := s.PutCode(tt.old(), false); err != nil {
+			if err := s.PutCode(t.Context(), tt.old(), false); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.PutCode(code("main.com", uuid2, t0.Add(time.Hour)), false); err != nil {
+			if err := s.PutCode(t.Context(), code("main.com", uuid2, t0.Add(time.Hour)), false); err != nil {
 				t.Fatalf("PutCode over an inactive code: %v", err)
 			}
-			got, _ := s.Code("main.com")
+			got, _ := s.Code(t.Context(), "main.com")
 			if got.Code != uuid2 || len(got.Previous) != 1 || got.Previous[0].Code != uuid1 {
 				t.Errorf("stored %s with Previous %+v; want %s with %s before it", got.Code, got.Previous, uuid2, uuid1)
 			}
@@ -292,11 +293,11 @@ func TestPreviousCapped(t *testing.T) {
 	var last string
 	for i := 0; i < MaxPrevious+5; i++ {
 		last = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
-		if err := s.PutCode(code("main.com", last, t0.Add(time.Duration(i)*time.Hour)), true); err != nil {
+		if err := s.PutCode(t.Context(), code("main.com", last, t0.Add(time.Duration(i)*time.Hour)), true); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, _ := s.Code("main.com")
+	got, _ := s.Code(t.Context(), "main.com")
 	if got.Code != last {
 		t.Errorf("Code = %s, want %s", got.Code, last)
 	}
@@ -311,20 +312,20 @@ func TestPreviousCapped(t *testing.T) {
 
 func TestRevoke(t *testing.T) {
 	s := open(t, t.TempDir())
-	if err := s.Revoke("main.com", t0); !errors.Is(err, ErrNotFound) {
+	if err := s.Revoke(t.Context(), "main.com", t0); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Revoke of a missing code = %v, want ErrNotFound", err)
 	}
-	if err := s.PutCode(code("main.com", uuid1, t0), false); err != nil {
+	if err := s.PutCode(t.Context(), code("main.com", uuid1, t0), false); err != nil {
 		t.Fatal(err)
 	}
 	at := t0.Add(time.Hour)
-	if err := s.Revoke("Main.COM", at); err != nil {
+	if err := s.Revoke(t.Context(), "Main.COM", at); err != nil {
 		t.Fatalf("Revoke: %v", err)
 	}
-	if err := s.Revoke("main.com", at.Add(time.Hour)); err != nil {
+	if err := s.Revoke(t.Context(), "main.com", at.Add(time.Hour)); err != nil {
 		t.Fatalf("Revoke again: %v", err)
 	}
-	got, _ := s.Code("main.com")
+	got, _ := s.Code(t.Context(), "main.com")
 	if got.RevokedAt == nil || !got.RevokedAt.Equal(at) {
 		t.Errorf("RevokedAt = %v, want %v (the first revocation)", got.RevokedAt, at)
 	}
@@ -332,7 +333,7 @@ func TestRevoke(t *testing.T) {
 		t.Error("a revoked code is active")
 	}
 	// A revoked code can be replaced without replace.
-	if err := s.PutCode(code("main.com", uuid2, t0.Add(2*time.Hour)), false); err != nil {
+	if err := s.PutCode(t.Context(), code("main.com", uuid2, t0.Add(2*time.Hour)), false); err != nil {
 		t.Errorf("PutCode after Revoke: %v", err)
 	}
 }
@@ -366,10 +367,10 @@ func TestExpiredActive(t *testing.T) {
 
 func TestChecksAndLastVerified(t *testing.T) {
 	s := open(t, t.TempDir())
-	if h, err := s.Checks("main.com"); err != nil || h != nil {
+	if h, err := s.Checks(t.Context(), "main.com"); err != nil || h != nil {
 		t.Errorf("Checks of an unknown domain = %v, %v; want nil, nil", h, err)
 	}
-	if _, ok, err := s.LastVerified("main.com"); ok || err != nil {
+	if _, ok, err := s.LastVerified(t.Context(), "main.com"); ok || err != nil {
 		t.Errorf("LastVerified of an unknown domain = %v, %v; want false, nil", ok, err)
 	}
 
@@ -377,37 +378,37 @@ func TestChecksAndLastVerified(t *testing.T) {
 	c1 := Check{At: t0, Method: "dns", Name: "main.com.", Status: "not_found"}
 	c2 := Check{At: t0.Add(time.Minute), Method: "http", Name: "http://main.com/logmein-verification-code.txt", Status: "verified"}
 	for _, c := range []Check{c1, c2} {
-		if err := s.RecordCheck("main.com", c); err != nil {
+		if err := s.RecordCheck(t.Context(), "main.com", c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.Code("main.com"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Code(t.Context(), "main.com"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("RecordCheck created a code: %v", err)
 	}
 	// Then a code is stored and checked.
-	if err := s.PutCode(code("main.com", uuid1, t0.Add(2*time.Minute)), false); err != nil {
+	if err := s.PutCode(t.Context(), code("main.com", uuid1, t0.Add(2*time.Minute)), false); err != nil {
 		t.Fatal(err)
 	}
 	c3 := Check{At: t0.Add(3 * time.Minute), Method: "dns", Name: "main.com.", Status: "verified"}
 	c4 := Check{At: t0.Add(4 * time.Minute), Method: "dns", Name: "main.com.", Status: "mismatch"}
 	for _, c := range []Check{c3, c4} {
-		if err := s.RecordCheck("main.com", c); err != nil {
+		if err := s.RecordCheck(t.Context(), "main.com", c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	got, err := s.Checks("MAIN.COM")
+	got, err := s.Checks(t.Context(), "MAIN.COM")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := []Check{c1, c2, c3, c4}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Checks = %+v\nwant %+v", got, want)
 	}
-	last, ok, err := s.LastVerified("main.com")
+	last, ok, err := s.LastVerified(t.Context(), "main.com")
 	if err != nil || !ok || !reflect.DeepEqual(last, c3) {
 		t.Errorf("LastVerified = %+v, %v, %v; want %+v", last, ok, err, c3)
 	}
 	// Other domains are unaffected.
-	if h, _ := s.Checks("other.org"); h != nil {
+	if h, _ := s.Checks(t.Context(), "other.org"); h != nil {
 		t.Errorf("Checks(other.org) = %+v", h)
 	}
 }
@@ -415,10 +416,10 @@ func TestChecksAndLastVerified(t *testing.T) {
 func TestRecordCheckSetsTime(t *testing.T) {
 	s := open(t, t.TempDir())
 	before := time.Now()
-	if err := s.RecordCheck("main.com", Check{Method: "dns", Status: "verified"}); err != nil {
+	if err := s.RecordCheck(t.Context(), "main.com", Check{Method: "dns", Status: "verified"}); err != nil {
 		t.Fatal(err)
 	}
-	h, _ := s.Checks("main.com")
+	h, _ := s.Checks(t.Context(), "main.com")
 	if len(h) != 1 || h[0].At.Before(before.Add(-time.Second)) {
 		t.Errorf("Checks = %+v, want one check timed now", h)
 	}
@@ -429,18 +430,18 @@ func TestHistoryCapped(t *testing.T) {
 		t.Run(fmt.Sprintf("code=%v", withCode), func(t *testing.T) {
 			s := open(t, t.TempDir())
 			if withCode {
-				if err := s.PutCode(code("main.com", uuid1, t0), false); err != nil {
+				if err := s.PutCode(t.Context(), code("main.com", uuid1, t0), false); err != nil {
 					t.Fatal(err)
 				}
 			}
 			const n = MaxHistory + 30
 			for i := 0; i < n; i++ {
 				c := Check{At: t0.Add(time.Duration(i) * time.Second), Method: "dns", Name: strconv.Itoa(i), Status: "not_found"}
-				if err := s.RecordCheck("main.com", c); err != nil {
+				if err := s.RecordCheck(t.Context(), "main.com", c); err != nil {
 					t.Fatal(err)
 				}
 			}
-			h, err := s.Checks("main.com")
+			h, err := s.Checks(t.Context(), "main.com")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -461,7 +462,7 @@ func TestConcurrentGoroutines(t *testing.T) {
 	setup := open(t, dir)
 	// Half the domains have a code, so both places history is kept are used.
 	for i := 0; i < 2; i++ {
-		if err := setup.PutCode(code(fmt.Sprintf("d%d.example", i), uuid1, t0), false); err != nil {
+		if err := setup.PutCode(t.Context(), code(fmt.Sprintf("d%d.example", i), uuid1, t0), false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -472,14 +473,14 @@ func TestConcurrentGoroutines(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := Open(dir, WithLockTimeout(time.Minute))
+			s, err := Open(t.Context(), dir, WithLockTimeout(time.Minute))
 			if err != nil {
 				errs <- err
 				return
 			}
 			for i := 0; i < each; i++ {
 				c := Check{At: t0.Add(time.Duration(i) * time.Second), Method: "dns", Name: fmt.Sprintf("w%d-%d", w, i), Status: "verified"}
-				if err := s.RecordCheck(fmt.Sprintf("d%d.example", w%4), c); err != nil {
+				if err := s.RecordCheck(t.Context(), fmt.Sprintf("d%d.example", w%4), c); err != nil {
 					errs <- err
 				}
 			}
@@ -492,7 +493,7 @@ func TestConcurrentGoroutines(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for d := 0; d < 4; d++ {
-		h, err := setup.Checks(fmt.Sprintf("d%d.example", d))
+		h, err := setup.Checks(t.Context(), fmt.Sprintf("d%d.example", d))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -522,16 +523,16 @@ func TestHelperProcess(t *testing.T) {
 		t.Skip("helper for TestConcurrentProcesses")
 	}
 	id := os.Getenv(helperIDEnv)
-	s, err := Open(dir, WithLockTimeout(2*time.Minute))
+	s, err := Open(t.Context(), dir, WithLockTimeout(2*time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < perProcess; i++ {
 		c := Check{At: time.Now(), Method: "http", Name: fmt.Sprintf("p%s-%d", id, i), Status: "verified"}
-		if err := s.RecordCheck("p"+id+".example", c); err != nil {
+		if err := s.RecordCheck(t.Context(), "p"+id+".example", c); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RecordCheck("shared.example", c); err != nil {
+		if err := s.RecordCheck(t.Context(), "shared.example", c); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -563,7 +564,7 @@ func TestConcurrentProcesses(t *testing.T) {
 		}
 	}
 	s := open(t, dir)
-	shared, err := s.Checks("shared.example")
+	shared, err := s.Checks(t.Context(), "shared.example")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -571,7 +572,7 @@ func TestConcurrentProcesses(t *testing.T) {
 		t.Errorf("shared.example has %d checks, want %d", len(shared), procs*perProcess)
 	}
 	for i := 0; i < procs; i++ {
-		h, err := s.Checks(fmt.Sprintf("p%d.example", i))
+		h, err := s.Checks(t.Context(), fmt.Sprintf("p%d.example", i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -592,9 +593,9 @@ func TestLockTimeout(t *testing.T) {
 	defer db.Close()
 
 	for name, op := range map[string]func() error{
-		"RecordCheck": func() error { return s.RecordCheck("main.com", Check{Status: "verified"}) },
-		"Code":        func() error { _, err := s.Code("main.com"); return err },
-		"Open":        func() error { _, err := Open(dir, WithLockTimeout(100*time.Millisecond)); return err },
+		"RecordCheck": func() error { return s.RecordCheck(t.Context(), "main.com", Check{Status: "verified"}) },
+		"Code":        func() error { _, err := s.Code(t.Context(), "main.com"); return err },
+		"Open":        func() error { _, err := Open(t.Context(), dir, WithLockTimeout(100*time.Millisecond)); return err },
 	} {
 		start := time.Now()
 		err := op()
@@ -613,30 +614,89 @@ func TestLockTimeout(t *testing.T) {
 
 	// Released, the lock is taken again.
 	db.Close()
-	if err := s.RecordCheck("main.com", Check{Status: "verified"}); err != nil {
+	if err := s.RecordCheck(t.Context(), "main.com", Check{Status: "verified"}); err != nil {
 		t.Errorf("RecordCheck after the lock was released: %v", err)
+	}
+}
+
+// TestLockWaitEndsWithContext: the wait for a lock held by another process
+// ends when the operation's context does, well before the lock timeout,
+// with ErrLocked rather than the context's error; a context already ended
+// still gets one try, so a free file is used.
+func TestLockWaitEndsWithContext(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir) // DefaultLockTimeout: 10 s
+	db, err := bbolt.Open(s.Path(), 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+
+	ops := map[string]func(context.Context) error{
+		"Code":         func(ctx context.Context) error { _, err := s.Code(ctx, "main.com"); return err },
+		"Codes":        func(ctx context.Context) error { _, err := s.Codes(ctx); return err },
+		"RecordChecks": func(ctx context.Context) error { return s.RecordChecks(ctx, []DomainCheck{{Domain: "main.com"}}) },
+		"Open":         func(ctx context.Context) error { _, err := Open(ctx, dir); return err },
+	}
+	for name, op := range ops {
+		for _, end := range []string{"deadline", "cancel"} {
+			ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+			if end == "cancel" {
+				ctx, cancel = context.WithCancel(t.Context())
+				time.AfterFunc(200*time.Millisecond, cancel)
+			}
+			start := time.Now()
+			err := op(ctx)
+			took := time.Since(start)
+			cancel()
+			if !errors.Is(err, ErrLocked) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				t.Errorf("%s, lock held, context ended by %s: %v; want ErrLocked, and not the context's error", name, end, err)
+				continue
+			}
+			if !strings.Contains(err.Error(), "locked by another orgctl") || !strings.Contains(err.Error(), s.Path()) {
+				t.Errorf("%s: error %q does not say the state is locked, or name the file", name, err)
+			}
+			if end == "deadline" && !strings.Contains(err.Error(), "time allowed ran out") {
+				t.Errorf("%s: error %q does not say the time allowed ran out", name, err)
+			}
+			if took >= DefaultLockTimeout/2 {
+				t.Errorf("%s, context ended by %s after 200ms: gave up after %s, as if by the lock timeout", name, end, took)
+			}
+		}
+	}
+
+	ended, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := s.Code(ended, "main.com"); !errors.Is(err, ErrLocked) {
+		t.Errorf("Code with an ended context, lock held: %v, want ErrLocked", err)
+	}
+	db.Close()
+	for name, op := range ops {
+		if err := op(ended); err != nil && !errors.Is(err, ErrNotFound) {
+			t.Errorf("%s with an ended context, lock free: %v, want it done", name, err)
+		}
 	}
 }
 
 func TestNewerSchemaRefused(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
-	if err := s.PutCode(code("main.com", uuid1, t0), false); err != nil {
+	if err := s.PutCode(t.Context(), code("main.com", uuid1, t0), false); err != nil {
 		t.Fatal(err)
 	}
 	setSchema(t, s.Path(), "2")
 	before := readFile(t, s.Path())
 
-	if _, err := Open(dir); !errors.Is(err, ErrSchema) {
+	if _, err := Open(t.Context(), dir); !errors.Is(err, ErrSchema) {
 		t.Errorf("Open = %v, want ErrSchema", err)
 	} else if !strings.Contains(err.Error(), "schema version 2") || !strings.Contains(err.Error(), s.Path()) {
 		t.Errorf("Open error = %q, want it to give the version and the path", err)
 	}
 	// A Store opened before the upgrade refuses too, for reading and writing.
-	if _, err := s.Code("main.com"); !errors.Is(err, ErrSchema) {
+	if _, err := s.Code(t.Context(), "main.com"); !errors.Is(err, ErrSchema) {
 		t.Errorf("Code = %v, want ErrSchema", err)
 	}
-	if err := s.RecordCheck("main.com", Check{Status: "verified"}); !errors.Is(err, ErrSchema) {
+	if err := s.RecordCheck(t.Context(), "main.com", Check{Status: "verified"}); !errors.Is(err, ErrSchema) {
 		t.Errorf("RecordCheck = %v, want ErrSchema", err)
 	}
 	if !bytes.Equal(readFile(t, s.Path()), before) {
@@ -675,7 +735,7 @@ func validDB(t *testing.T, codes int) []byte {
 	for i := 0; i < codes; i++ {
 		c := code(fmt.Sprintf("domain%04d.example", i), uuid1, t0)
 		c.Subdomains = []string{strings.Repeat("x", 50) + ".example"}
-		if err := s.PutCode(c, false); err != nil {
+		if err := s.PutCode(t.Context(), c, false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -712,7 +772,7 @@ func TestOneMetaPageDamaged(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := open(t, dir)
-		codes, err := s.Codes()
+		codes, err := s.Codes(t.Context())
 		if err != nil || len(codes) == 0 {
 			t.Errorf("byte %d damaged: Codes = %d codes, %v; want the codes of a committed state", off, len(codes), err)
 		}
@@ -818,7 +878,7 @@ func TestDamagedFiles(t *testing.T) {
 			if err := os.WriteFile(path, tt.data, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			_, err := Open(dir, WithLockTimeout(time.Second))
+			_, err := Open(t.Context(), dir, WithLockTimeout(time.Second))
 			if err == nil {
 				t.Fatal("Open succeeded")
 			}
@@ -849,12 +909,12 @@ func TestDamagedAfterOpen(t *testing.T) {
 				t.Fatal(err)
 			}
 			ops := map[string]func() error{
-				"RecordCheck": func() error { return s.RecordCheck("main.com", Check{Status: "verified"}) },
-				"PutCode":     func() error { return s.PutCode(code("new.example", uuid2, t0), false) },
-				"Revoke":      func() error { return s.Revoke("domain0001.example", t0) },
-				"Code":        func() error { _, err := s.Code("domain0001.example"); return err },
-				"Codes":       func() error { _, err := s.Codes(); return err },
-				"Checks":      func() error { _, err := s.Checks("domain0001.example"); return err },
+				"RecordCheck": func() error { return s.RecordCheck(t.Context(), "main.com", Check{Status: "verified"}) },
+				"PutCode":     func() error { return s.PutCode(t.Context(), code("new.example", uuid2, t0), false) },
+				"Revoke":      func() error { return s.Revoke(t.Context(), "domain0001.example", t0) },
+				"Code":        func() error { _, err := s.Code(t.Context(), "domain0001.example"); return err },
+				"Codes":       func() error { _, err := s.Codes(t.Context()); return err },
+				"Checks":      func() error { _, err := s.Checks(t.Context(), "domain0001.example"); return err },
 			}
 			for name, op := range ops {
 				err := op()
@@ -882,10 +942,10 @@ func TestEmptyFileIsInitialized(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := open(t, dir)
-	if err := s.PutCode(code("main.com", uuid1, t0), false); err != nil {
+	if err := s.PutCode(t.Context(), code("main.com", uuid1, t0), false); err != nil {
 		t.Fatalf("PutCode: %v", err)
 	}
-	if _, err := open(t, dir).Code("main.com"); err != nil {
+	if _, err := open(t, dir).Code(t.Context(), "main.com"); err != nil {
 		t.Errorf("Code: %v", err)
 	}
 }
@@ -895,22 +955,22 @@ func TestFileRemovedAfterOpen(t *testing.T) {
 	if err := os.Remove(s.Path()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Code("main.com"); err == nil || errors.Is(err, ErrCorrupt) {
+	if _, err := s.Code(t.Context(), "main.com"); err == nil || errors.Is(err, ErrCorrupt) {
 		t.Errorf("Code = %v, want an error that the file is missing", err)
 	}
 	// A write recreates it.
-	if err := s.RecordCheck("main.com", Check{Status: "verified"}); err != nil {
+	if err := s.RecordCheck(t.Context(), "main.com", Check{Status: "verified"}); err != nil {
 		t.Errorf("RecordCheck: %v", err)
 	}
 }
 
 func TestRecordChecksBatch(t *testing.T) {
-	s, err := Open(t.TempDir())
+	s, err := Open(t.Context(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
-	if err := s.PutCode(Code{Domain: "a.test", Code: "668e156b-f5d3-430e-9944-f1d4385d043e", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}, false); err != nil {
+	if err := s.PutCode(t.Context(), Code{Domain: "a.test", Code: "668e156b-f5d3-430e-9944-f1d4385d043e", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}, false); err != nil {
 		t.Fatal(err)
 	}
 	batch := []DomainCheck{
@@ -918,18 +978,18 @@ func TestRecordChecksBatch(t *testing.T) {
 		{Domain: "b.test", Check: Check{At: at, Method: "dns", Name: "b.test", Status: "not_found"}},
 		{Domain: "a.test", Check: Check{At: at.Add(time.Second), Method: "dns", Name: "www.a.test", Status: "not_found"}},
 	}
-	if err := s.RecordChecks(batch); err != nil {
+	if err := s.RecordChecks(t.Context(), batch); err != nil {
 		t.Fatal(err)
 	}
-	a, _ := s.Checks("a.test")
-	b, _ := s.Checks("b.test")
+	a, _ := s.Checks(t.Context(), "a.test")
+	b, _ := s.Checks(t.Context(), "b.test")
 	if len(a) != 2 || a[1].Name != "www.a.test" || len(b) != 1 || b[0].Status != "not_found" {
 		t.Errorf("a %v, b %v", a, b)
 	}
-	if err := s.RecordChecks([]DomainCheck{{Domain: "ok.test"}, {Domain: " "}}); err == nil {
+	if err := s.RecordChecks(t.Context(), []DomainCheck{{Domain: "ok.test"}, {Domain: " "}}); err == nil {
 		t.Error("a batch with an empty domain was accepted")
 	}
-	if c, _ := s.Checks("ok.test"); len(c) != 0 {
+	if c, _ := s.Checks(t.Context(), "ok.test"); len(c) != 0 {
 		t.Errorf("a rejected batch recorded %v", c)
 	}
 }
@@ -943,7 +1003,7 @@ func TestHelperCrashWriter(t *testing.T) {
 	if dir == "" {
 		t.Skip("helper for TestCrashLeavesStateReadable")
 	}
-	s, err := Open(dir, WithLockTimeout(time.Minute))
+	s, err := Open(t.Context(), dir, WithLockTimeout(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -951,10 +1011,10 @@ func TestHelperCrashWriter(t *testing.T) {
 	for i := 0; ; i++ {
 		d := fmt.Sprintf("d%d.example", i%50)
 		c := Code{Domain: d, Code: "668e156b-f5d3-430e-9944-f1d4385d043e", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
-		if err := s.PutCode(c, true); err != nil {
+		if err := s.PutCode(t.Context(), c, true); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.RecordCheck(d, Check{At: at, Method: "dns", Name: d, Status: "verified"}); err != nil {
+		if err := s.RecordCheck(t.Context(), d, Check{At: at, Method: "dns", Name: d, Status: "verified"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -984,28 +1044,28 @@ func TestCrashLeavesStateReadable(t *testing.T) {
 		if ee, ok := err.(*exec.ExitError); !ok || ee.Success() {
 			t.Fatalf("round %d: writer ended on its own (%v):\n%s", round, err, out.String())
 		}
-		s, err := Open(dir)
+		s, err := Open(t.Context(), dir)
 		if err != nil {
 			t.Fatalf("round %d: after a kill at %v the state does not open: %v", round, after, err)
 		}
-		codes, err := s.Codes()
+		codes, err := s.Codes(t.Context())
 		if err != nil {
 			t.Fatalf("round %d: reading codes: %v", round, err)
 		}
 		for _, c := range codes {
-			if _, err := s.Checks(c.Domain); err != nil {
+			if _, err := s.Checks(t.Context(), c.Domain); err != nil {
 				t.Fatalf("round %d: reading history of %s: %v", round, c.Domain, err)
 			}
 		}
-		if err := s.RecordCheck("after.example", Check{Method: "dns", Name: "after.example", Status: "verified"}); err != nil {
+		if err := s.RecordCheck(t.Context(), "after.example", Check{Method: "dns", Name: "after.example", Status: "verified"}); err != nil {
 			t.Fatalf("round %d: writing after the crash: %v", round, err)
 		}
 	}
 	s := open(t, dir)
-	if h, _ := s.Checks("after.example"); len(h) != 6 {
+	if h, _ := s.Checks(t.Context(), "after.example"); len(h) != 6 {
 		t.Errorf("after.example has %d checks, want one per round (6)", len(h))
 	}
-	if codes, _ := s.Codes(); len(codes) == 0 {
+	if codes, _ := s.Codes(t.Context()); len(codes) == 0 {
 		t.Error("the writers wrote nothing before being killed: the test proved nothing")
 	}
 }
@@ -1031,7 +1091,7 @@ func TestUnusable(t *testing.T) {
 		{"a garbage file", garbage, true},
 	}
 	for _, tt := range tests {
-		_, err := Open(tt.dir)
+		_, err := Open(t.Context(), tt.dir)
 		if err == nil || Unusable(err) != tt.want {
 			t.Errorf("%s: Open = %v, Unusable %v, want an error and %v", tt.name, err, err != nil && Unusable(err), tt.want)
 		}
