@@ -223,8 +223,11 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 		switch {
 		case userKeys[lk] != "":
 			parse := jsonString
-			if userKeys[lk] == FieldActive {
+			switch userKeys[lk] {
+			case FieldActive:
 				parse = jsonActive
+			case FieldUserName:
+				parse = jsonName
 			}
 			if s, good := read(k, v, parse); good {
 				set(userKeys[lk], s)
@@ -304,11 +307,21 @@ func addJSONUser(src *Source, e *errs, raw []byte, line int) {
 }
 
 // jsonString reads a string attribute (every attribute but active, as
-// SCIM has them): a JSON string, or null for none. Any other type is an
-// error that names it: a number, a boolean, an object or an array is not
-// made into text, where 1e999, true or 0042 written as 42 would become a
-// value nobody wrote.
+// SCIM has them): a JSON string, a number as written (an employeeNumber
+// or a cost center that an export writes as 42), or null for none. A
+// boolean, an object or an array is an error that names it: true for an
+// externalId is a mistake, not a value.
 func jsonString(v json.RawMessage) (string, error) {
+	if jsonType(v) == "a number" {
+		return string(bytes.TrimSpace(v)), nil
+	}
+	return jsonName(v)
+}
+
+// jsonName reads a name (a userName, a group's displayName or
+// externalId): a JSON string, or null for none; any other type is an
+// error that names it.
+func jsonName(v json.RawMessage) (string, error) {
 	switch t := jsonType(v); t {
 	case "null":
 		return "", nil
@@ -331,7 +344,7 @@ func jsonActive(v json.RawMessage) (string, error) {
 	case "a boolean":
 		return string(bytes.TrimSpace(v)), nil
 	case "a string", "null":
-		return jsonString(v)
+		return jsonName(v)
 	default:
 		return "", fmt.Errorf("invalid boolean: want true or false, found %s", t)
 	}
@@ -437,7 +450,7 @@ func addJSONGroup(src *Source, e *errs, raw []byte, line int) {
 		v := o[k]
 		switch strings.ToLower(k) {
 		case "displayname", "externalid":
-			s, err := jsonString(v)
+			s, err := jsonName(v)
 			if err != nil {
 				e.add(line, k, string(v), "%v", err)
 				ok = false

@@ -258,19 +258,18 @@ func TestBadSources(t *testing.T) {
 		{"json wrong type", "u.json", `{"users": [{"userName": ["a@x.com"]}]}`, []row{{1, `["a@x.com"]`, "want a string"}}},
 		{"json values that are no strings", "u.json", "{\"users\": [\n" +
 			`{"userName": "a@x.com", "externalId": true},` + "\n" +
-			`{"userName": "b@x.com", "department": 1e999},` + "\n" +
+			`{"userName": "b@x.com", "department": 1e999, "division": false},` + "\n" +
 			`{"userName": 5},` + "\n" +
 			`{"userName": "d@x.com", "name": {"givenName": ["D"]}, "` + scim.SchemaEnterpriseUser + `": {"employeeNumber": {"n": 4}}},` + "\n" +
 			`{"userName": "e@x.com", "employeeNumber": 42, "active": {}}` + "\n]}",
 			[]row{{2, "true", `externalId "true": want a string, found a boolean`},
-				{3, "1e999", `department "1e999": want a string, found a number`},
+				{3, "false", `division "false": want a string, found a boolean`},
 				{4, "5", `userName "5": want a string, found a number`},
 				{5, `["D"]`, `name.givenName "[\"D\"]": want a string, found an array`},
 				{5, `{"n": 4}`, "employeeNumber" + ` "{\"n\": 4}": want a string, found an object`},
-				{6, "{}", `active "{}": invalid boolean: want true or false, found an object`},
-				{6, "42", `employeeNumber "42": want a string, found a number`}}},
-		{"jsonl values that are no strings", "u.jsonl", "{\"userName\": \"a@x.com\", \"costCenter\": false, \"division\": null, \"active\": null}\n{\"userName\": \"b@x.com\", \"name\": {\"familyName\": 7}}\n",
-			[]row{{1, "false", `costCenter "false": want a string, found a boolean`}, {2, "7", `name.familyName "7": want a string, found a number`}}},
+				{6, "{}", `active "{}": invalid boolean: want true or false, found an object`}}},
+		{"jsonl values that are no strings", "u.jsonl", "{\"userName\": \"a@x.com\", \"costCenter\": false, \"division\": null, \"active\": null}\n{\"userName\": \"b@x.com\", \"name\": {\"familyName\": [7]}}\n",
+			[]row{{1, "false", `costCenter "false": want a string, found a boolean`}, {2, "[7]", `name.familyName "[7]": want a string, found an array`}}},
 		{"json group values that are no strings", "u.json", "{\"users\": [{\"userName\": \"a@x.com\"}], \"groups\": [\n" +
 			`{"displayName": 5, "externalId": "g1"},` + "\n" +
 			`{"displayName": "G", "externalId": ["g2"], "members": ["a@x.com", 1]}` + "\n]}",
@@ -357,7 +356,7 @@ func TestReadJSON(t *testing.T) {
       "` + scim.SchemaEnterpriseUser + `": {"department": "Sales", "employeeNumber": "0042", "manager": {"value": "x"}},
       "groups": ["Sales; EMEA", {"display": "Café"}]
     },
-    {"userName": "BOB@example.com", "employeeNumber": "17", "costCenter": "CC", "division": "D", "active": "True",
+    {"userName": "BOB@example.com", "employeeNumber": 17, "costCenter": "CC", "division": "D", "active": "True",
      "displayName": "Bob"}
   ],
   "groups": [
