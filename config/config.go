@@ -244,6 +244,33 @@ func fileValue(v any) (string, error) {
 	}
 }
 
+// FileString reads key of the config file in v, a key that is no flag's
+// (scim.token): a YAML string, or an error naming the file, the key and
+// what the file holds instead. A number is refused too: YAML would have
+// read 0x1f or 1e10 as a value other than the text written.
+func FileString(v *viper.Viper, key string) (string, error) {
+	raw := v.Get(key)
+	if s, ok := raw.(string); ok {
+		return s, nil
+	}
+	var kind string
+	switch raw.(type) {
+	case []any:
+		kind = "a list"
+	case map[string]any:
+		kind = "an object"
+	case nil:
+		kind = "nothing"
+	case bool:
+		kind = "a boolean"
+	case int, int64, uint64, float64:
+		kind = "a number"
+	default:
+		kind = fmt.Sprintf("a value of type %T", raw)
+	}
+	return "", fmt.Errorf("config file %s: key %s: expected a string, got %s", v.ConfigFileUsed(), key, kind)
+}
+
 // display renders a flag's value for config show.
 func display(f *pflag.Flag) string {
 	if sv, ok := f.Value.(pflag.SliceValue); ok {

@@ -128,30 +128,11 @@ func (f *factory) scimToken() (scim.Token, error) {
 		return scim.Token{}, usageErrorf("chmod 600 "+path+", or give the token in "+tokenEnv,
 			"config file %s holds scim.token but others can read it (mode %04o); the token is not used", path, perm)
 	}
-	tok, ok := f.viper.Get("scim.token").(string)
-	if !ok {
-		return scim.Token{}, usageErrorf("write it as a string: token: \"…\"",
-			"config file %s: key scim.token: expected a string, got %s", path, yamlKind(f.viper.Get("scim.token")))
+	tok, err := config.FileString(f.viper, "scim.token")
+	if err != nil {
+		return scim.Token{}, usageError(err, `write it as a string: token: "…"`)
 	}
 	return scim.NewToken(tok), nil
-}
-
-// yamlKind names the kind of a value decoded from YAML, for messages.
-func yamlKind(v any) string {
-	switch v.(type) {
-	case []any:
-		return "a list"
-	case map[string]any:
-		return "an object"
-	case nil:
-		return "nothing"
-	case bool:
-		return "a boolean"
-	case int, int64, uint64, float64:
-		return "a number"
-	default:
-		return fmt.Sprintf("a value of type %T", v)
-	}
 }
 
 // scimError gives SCIM errors their exit code: 4 for authentication, 2
