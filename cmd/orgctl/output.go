@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/orgctl/orgctl/internal/domain"
 	"github.com/orgctl/orgctl/internal/english"
 	"github.com/orgctl/orgctl/verify"
 )
@@ -163,29 +164,10 @@ func checkHostPort(a string) error {
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		return fmt.Errorf("invalid server address %q: port must be 1-65535", a)
 	}
-	if net.ParseIP(host) == nil && !isHostName(host) {
-		return fmt.Errorf("invalid server address %q: %q is neither an IP address nor a host name", a, host)
+	if net.ParseIP(host) == nil {
+		if err := domain.CheckHost(host); err != nil {
+			return fmt.Errorf("invalid server address %q: %w", a, err)
+		}
 	}
 	return nil
-}
-
-// isHostName reports whether s is a host name (RFC 1123: letters, digits
-// and hyphens, in labels of 1 to 63 that neither start nor end with a
-// hyphen), with or without the final dot.
-func isHostName(s string) bool {
-	s = strings.TrimSuffix(s, ".")
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for label := range strings.SplitSeq(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, r := range label {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
-				return false
-			}
-		}
-	}
-	return true
 }

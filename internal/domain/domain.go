@@ -53,6 +53,16 @@ func Normalize(s string) (string, error) {
 	return name, nil
 }
 
+// CheckHost returns nil when s is a host name, such as a server's: the
+// rules of Normalize, but a single label ("localhost") is one too. Else
+// an error wrapping ErrInvalid, quoting s.
+func CheckHost(s string) error {
+	if _, err := normalize(s, false); err != nil {
+		return &invalidError{subject: "host name", input: s, err: err}
+	}
+	return nil
+}
+
 // invalidError rejects a name. It quotes the input as given and wraps
 // ErrInvalid and the cause.
 type invalidError struct {

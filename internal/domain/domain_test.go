@@ -326,3 +326,14 @@ func TestMeantAsIs(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckHost(t *testing.T) {
+	for s, ok := range map[string]bool{
+		"localhost": true, "ns1.example.net": true, "ns1.example.net.": true, "bücher.example": true,
+		"bad_host!": false, "a..b": false, "-a.example": false, "a b": false, "\x1b": false, "": false, "http://x": false,
+	} {
+		if err := CheckHost(s); (err == nil) != ok {
+			t.Errorf("CheckHost(%q) = %v, want ok %v", s, err, ok)
+		}
+	}
+}
